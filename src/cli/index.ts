@@ -1,0 +1,45 @@
+/**
+ * The bnnas command line. This file only wires commands (one file each in src/cli/) and maps
+ * errors to exit codes; `main` never calls process.exit, so tests run it in-process.
+ */
+import { Command, CommanderError } from "commander";
+import { BnnasError } from "../errors.js";
+import { processIO, type CliIO } from "./context.js";
+import { COMMANDS } from "./commands.js";
+
+export function buildProgram(io: CliIO): Command {
+  const program = new Command("bnnas")
+    .description("BN-NAS on ONNX: export supernets, train their BatchNorms, score, search and extract subnets")
+    .option("--debug", "print stack traces on errors")
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) })
+    .showHelpAfterError(false);
+  for (const register of COMMANDS) register(program, io);
+  return program;
+}
+
+/** Runs bnnas with `argv` (without the node and script paths); resolves to the exit code. */
+export async function main(argv: readonly string[], io: CliIO = processIO): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+    return 0;
+  } catch (e) {
+    return handleError(e, io, argv.includes("--debug"));
+  }
+}
+
+export function handleError(e: unknown, io: CliIO, debug: boolean): number {
+  if (e instanceof CommanderError) {
+    // commander already printed its message (help, version, or a usage error).
+    return e.exitCode === 0 ? 0 : 2;
+  }
+  if (debug && e instanceof Error) io.stderr(`${e.stack}\n`);
+  if (e instanceof BnnasError) {
+    io.stderr(`bnnas: error: ${e.message}\n`);
+    return e.exitCode;
+  }
+  const msg = e instanceof Error ? e.message : String(e);
+  io.stderr(`bnnas: internal error: ${msg.split("\n")[0]}${debug ? "" : " (run with --debug for details)"}\n`);
+  return 70;
+}

@@ -1,0 +1,69 @@
+/**
+ * Typed errors. Every error a user can cause is a BnnasError: the CLI prints its message as one
+ * line (no stack trace unless --debug) and exits with its exitCode. Messages name the file,
+ * option or layer at fault and say what to do.
+ */
+export class BnnasError extends Error {
+  readonly exitCode: number;
+  constructor(message: string, exitCode = 1) {
+    super(message);
+    this.name = new.target.name;
+    this.exitCode = exitCode;
+  }
+}
+
+/** A bad command-line option or argument. */
+export class UsageError extends BnnasError {
+  constructor(message: string) {
+    super(message, 2);
+  }
+}
+
+/** A file that cannot be read or is not what it should be. */
+export class InputFileError extends BnnasError {
+  constructor(readonly file: string, detail: string) {
+    super(`${file}: ${detail}`);
+  }
+}
+
+/** A file that is not a valid ONNX model (garbage, truncated, inconsistent). */
+export class ModelFormatError extends InputFileError {}
+
+/** An output that cannot be written; nothing partial is left behind. */
+export class OutputError extends BnnasError {
+  constructor(readonly file: string, detail: string) {
+    super(`cannot write ${file}: ${detail}`);
+  }
+}
+
+/** An architecture that does not fit the space. */
+export class ArchError extends BnnasError {
+  constructor(message: string) {
+    super(message, 2);
+  }
+}
+
+/** A search-space definition with a problem at a JSON path such as `layers[3].candidates[1]`. */
+export class SpaceError extends BnnasError {
+  constructor(readonly path: string, detail: string, readonly file?: string) {
+    super(`${file ? file + ": " : ""}${path ? path + ": " : ""}${detail}`);
+  }
+}
+
+/** A supernet whose BatchNorms were folded into the convolutions: there is no gamma to read. */
+export class FoldedBatchNormError extends BnnasError {
+  constructor(readonly file: string) {
+    super(
+      `${file}: has no BatchNormalization nodes (BatchNorm was folded into Conv, as PyTorch's default EVAL export does), ` +
+        `so there is no gamma to train or score; re-export with torch.onnx.export(..., training=torch.onnx.TrainingMode.PRESERVE) ` +
+        `or do_constant_folding=False`,
+    );
+  }
+}
+
+/** Training diverged or a tensor holds NaN/Inf. */
+export class NumericError extends BnnasError {}
+
+export function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

@@ -1,0 +1,209 @@
+/**
+ * Reading and writing ONNX model files: protobuf decode/encode, external data (resolved into
+ * raw_data on read, confined to the model's directory), and atomic writes.
+ */
+import { readFileSync, statSync, openSync, readSync, closeSync, realpathSync, fstatSync } from "node:fs";
+import { dirname, basename, resolve, relative, isAbsolute, sep } from "node:path";
+import { onnx, make, DataType, num, decodeModelProto, encodeModelProto, type GraphProto, type ModelProto, type StringStringEntryProto, type TensorProto } from "./proto.js";
+import { elementCount, elementSize, tensorDims } from "./tensor.js";
+import { InputFileError, ModelFormatError, OutputError } from "../errors.js";
+import { commitTemp, discardTemp, writeTemp } from "../util/atomic.js";
+
+/** protobuf cannot serialise a message over 2 GiB; stay clear of it. */
+export const PROTOBUF_LIMIT = 2 ** 31 - 2 ** 24;
+/** Initializers at least this large go to the external data file when external data is on. */
+const EXTERNAL_THRESHOLD = 1024;
+
+export function decodeModel(bytes: Uint8Array, file = "<bytes>"): ModelProto {
+  let model: ModelProto;
+  try {
+    model = decodeModelProto(bytes);
+  } catch (e) {
+    throw new ModelFormatError(file, `is not an ONNX model or is truncated (protobuf: ${(e as Error).message})`);
+  }
+  if (!model.graph || (model.graph.node.length === 0 && model.graph.output.length === 0)) {
+    throw new ModelFormatError(file, "is not an ONNX model (it has no graph)");
+  }
+  if (num(model.irVersion) <= 0) throw new ModelFormatError(file, "is not an ONNX model (no ir_version)");
+  return model;
+}
+
+/** Reads a model file; external tensor data is loaded into raw_data. */
+export function readModel(file: string): ModelProto {
+  let bytes: Buffer;
+  try {
+    const st = statSync(file);
+    if (st.isDirectory()) throw new InputFileError(file, "is a directory, not an ONNX file");
+    if (st.size === 0) throw new ModelFormatError(file, "is empty, not an ONNX model");
+    bytes = readFileSync(file);
+  } catch (e) {
+    if (e instanceof InputFileError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new InputFileError(file, code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : (e as Error).message);
+  }
+  const model = decodeModel(bytes, file);
+  loadExternalData(model, file);
+  return model;
+}
+
+function allTensors(model: ModelProto): TensorProto[] {
+  const out: TensorProto[] = [];
+  const visitGraph = (g: GraphProto | null | undefined) => {
+    if (!g) return;
+    out.push(...g.initializer);
+    for (const n of g.node) {
+      for (const a of n.attribute) {
+        if (a.t) out.push(a.t);
+        out.push(...a.tensors);
+        visitGraph(a.g);
+        for (const sg of a.graphs) visitGraph(sg);
+      }
+    }
+  };
+  visitGraph(model.graph);
+  return out;
+}
+
+/**
+ * Resolves an external-data location inside the model's directory, or throws: absolute paths,
+ * `..` that leaves the directory, and symlinks pointing outside are all refused, so a hostile
+ * model cannot make bnnas read /etc/passwd.
+ */
+export function confineLocation(modelFile: string, location: string): string {
+  const dir = resolve(dirname(modelFile));
+  if (location === "" || location.includes("\0") || isAbsolute(location) || /^[a-zA-Z]:[\\/]/.test(location)) {
+    throw new ModelFormatError(modelFile, `external data location '${location}' must be a relative path inside the model's directory`);
+  }
+  const target = resolve(dir, location);
+  const rel = relative(dir, target);
+  if (rel === "" || rel.startsWith("..") || isAbsolute(rel)) {
+    throw new ModelFormatError(modelFile, `external data location '${location}' escapes the model's directory`);
+  }
+  let real: string;
+  try {
+    real = realpathSync(target);
+  } catch {
+    throw new ModelFormatError(modelFile, `external data file '${location}' does not exist beside the model`);
+  }
+  const realDir = realpathSync(dir);
+  if (!(real + sep).startsWith(realDir + sep) || real === realDir) {
+    throw new ModelFormatError(modelFile, `external data location '${location}' links outside the model's directory`);
+  }
+  return real;
+}
+
+function loadExternalData(model: ModelProto, file: string): void {
+  const fds = new Map<string, { fd: number; size: number }>();
+  try {
+    for (const t of allTensors(model)) {
+      if (t.dataLocation !== onnx.TensorProto.DataLocation.EXTERNAL) continue;
+      const kv = new Map(t.externalData.map((e) => [e.key, e.value]));
+      const location = kv.get("location");
+      if (location === undefined || location === null) throw new ModelFormatError(file, `tensor '${t.name}' has external data without a location`);
+      const path = confineLocation(file, location);
+      let entry = fds.get(path);
+      if (!entry) {
+        const fd = openSync(path, "r");
+        entry = { fd, size: fstatSync(fd).size };
+        fds.set(path, entry);
+      }
+      const size = elementSize(t.dataType);
+      if (size === undefined) throw new ModelFormatError(file, `tensor '${t.name}' has an unsupported data type for external data`);
+      const dims = tensorDims(t);
+      if (dims.some((d) => !Number.isSafeInteger(d) || d < 0)) throw new ModelFormatError(file, `tensor '${t.name}' has invalid dims [${dims}]`);
+      const expected = elementCount(dims) * size;
+      const offset = Number(kv.get("offset") ?? 0);
+      const length = kv.has("length") ? Number(kv.get("length")) : expected;
+      if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length !== expected || offset + length > entry.size) {
+        throw new ModelFormatError(file, `tensor '${t.name}': external data (offset ${kv.get("offset") ?? 0}, length ${kv.get("length") ?? expected}) does not fit '${location}' (${entry.size} bytes) or its dims [${dims}]`);
+      }
+      const buf = new Uint8Array(length);
+      let got = 0;
+      while (got < length) {
+        const r = readSync(entry.fd, buf, got, length - got, offset + got);
+        if (r === 0) break;
+        got += r;
+      }
+      t.rawData = buf;
+      t.externalData = [];
+      t.dataLocation = onnx.TensorProto.DataLocation.DEFAULT;
+    }
+  } finally {
+    for (const { fd } of fds.values()) closeSync(fd);
+  }
+}
+
+export function encodeModel(model: ModelProto): Uint8Array {
+  return encodeModelProto(model);
+}
+
+function tensorBytes(model: ModelProto): number {
+  let total = 0;
+  for (const t of allTensors(model)) total += t.rawData?.length ?? 0;
+  return total;
+}
+
+export interface WriteOptions {
+  /** true: large initializers go to `<file>.data`; 'auto' (default): only when protobuf's 2 GiB limit would be passed. */
+  externalData?: boolean | "auto";
+}
+
+/**
+ * Writes a model atomically. With external data, initializers of at least 1 KiB are stored in
+ * `<basename>.data` beside the model (location relative to the model's directory), and the
+ * model itself is not modified.
+ */
+export function writeModel(file: string, model: ModelProto, options: WriteOptions = {}): { externalDataFile?: string } {
+  const mode = options.externalData ?? "auto";
+  const external = mode === true || (mode === "auto" && tensorBytes(model) > PROTOBUF_LIMIT);
+  if (!external) {
+    let bytes: Uint8Array;
+    try {
+      bytes = encodeModel(model);
+    } catch (e) {
+      throw new OutputError(file, `cannot encode the model (${(e as Error).message}); try --external-data`);
+    }
+    commitTemp(writeTemp(file, [bytes]), file);
+    return {};
+  }
+  const dataName = `${basename(file)}.data`;
+  const dataFile = resolve(dirname(file), dataName);
+  const chunks: Uint8Array[] = [];
+  let offset = 0;
+  const originals = new Map<TensorProto, { raw: Uint8Array; loc: number; ext: StringStringEntryProto[] }>();
+  for (const t of model.graph!.initializer) {
+    if (!t.rawData || t.rawData.length < EXTERNAL_THRESHOLD) continue;
+    // Align each tensor to 64 bytes so a memory-mapping reader can use it in place.
+    const pad = (64 - (offset % 64)) % 64;
+    if (pad) { chunks.push(new Uint8Array(pad)); offset += pad; }
+    originals.set(t, { raw: t.rawData, loc: t.dataLocation, ext: t.externalData });
+    chunks.push(t.rawData);
+    t.externalData = [
+      make.entry("location", dataName),
+      make.entry("offset", String(offset)),
+      make.entry("length", String(t.rawData.length)),
+    ];
+    t.dataLocation = onnx.TensorProto.DataLocation.EXTERNAL;
+    t.rawData = new Uint8Array(0);
+    offset += originals.get(t)!.raw.length;
+  }
+  let modelBytes: Uint8Array;
+  try {
+    modelBytes = encodeModel(model);
+  } finally {
+    for (const [t, o] of originals) { t.rawData = o.raw; t.dataLocation = o.loc; t.externalData = o.ext; }
+  }
+  const dataTmp = writeTemp(dataFile, chunks);
+  let modelTmp: string;
+  try {
+    modelTmp = writeTemp(file, [modelBytes]);
+  } catch (e) {
+    discardTemp(dataTmp);
+    throw e;
+  }
+  commitTemp(dataTmp, dataFile);
+  commitTemp(modelTmp, file);
+  return { externalDataFile: dataFile };
+}
+
+export { DataType };

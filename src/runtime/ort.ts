@@ -1,0 +1,90 @@
+/**
+ * The one adapter around onnxruntime-node. Everything that runs a graph goes through here, so
+ * device selection, threading and error wording live in one place.
+ */
+import * as ort from "onnxruntime-node";
+import { BnnasError } from "../errors.js";
+import { encodeModel } from "../onnx/model-io.js";
+import type { ModelProto } from "../onnx/proto.js";
+import type { Tensor, TensorData } from "../onnx/tensor.js";
+
+export type Device = "cpu" | "cuda";
+
+export interface RuntimeOptions {
+  device?: Device;
+  /** Intra-op threads; defaults to onnxruntime's choice (the number of cores). */
+  threads?: number;
+  /** Disable graph optimisations (for debugging numerics). */
+  noOptimize?: boolean;
+}
+
+export const CUDA_HELP =
+  "the CUDA execution provider is not installed: reinstall onnxruntime-node with its CUDA libraries " +
+  "(remove `onnxruntime-node-install=skip` from .npmrc, or run `npm rebuild onnxruntime-node --onnxruntime-node-install=cuda12` " +
+  "on a machine with CUDA 12 and cuDNN 9), then pass --device cuda again";
+
+export function cudaAvailable(): boolean {
+  return ort.listSupportedBackends().some((b) => b.name === "cuda" && b.bundled);
+}
+
+type OrtType = "float32" | "int64" | "int32" | "float64" | "uint8";
+function ortType(data: TensorData): OrtType {
+  if (data instanceof Float32Array) return "float32";
+  if (data instanceof BigInt64Array) return "int64";
+  if (data instanceof Int32Array) return "int32";
+  if (data instanceof Float64Array) return "float64";
+  return "uint8";
+}
+
+export class Session {
+  private constructor(private readonly inner: ort.InferenceSession) {}
+
+  static async create(model: ModelProto | Uint8Array, options: RuntimeOptions = {}): Promise<Session> {
+    const bytes = model instanceof Uint8Array ? model : encodeModel(model);
+    const device = options.device ?? "cpu";
+    const sessionOptions: ort.InferenceSession.SessionOptions = {
+      executionProviders: device === "cuda" ? ["cuda", "cpu"] : ["cpu"],
+      graphOptimizationLevel: options.noOptimize ? "disabled" : "all",
+      logSeverityLevel: 3,
+    };
+    if (options.threads !== undefined) {
+      sessionOptions.intraOpNumThreads = options.threads;
+      sessionOptions.interOpNumThreads = 1;
+    }
+    if (device === "cuda" && !cudaAvailable()) throw new BnnasError(`--device cuda: ${CUDA_HELP}`);
+    try {
+      return new Session(await ort.InferenceSession.create(bytes, sessionOptions));
+    } catch (e) {
+      const msg = ((e as Error).message ?? String(e)).split("\n")[0];
+      throw new BnnasError(`onnxruntime could not load the model: ${msg}`);
+    }
+  }
+
+  get inputNames(): readonly string[] {
+    return this.inner.inputNames;
+  }
+
+  get outputNames(): readonly string[] {
+    return this.inner.outputNames;
+  }
+
+  /** Runs the graph; returns the requested outputs (all by default) as plain tensors. */
+  async run(feeds: Record<string, Tensor>, fetches?: readonly string[]): Promise<Record<string, Tensor>> {
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = new ort.Tensor(ortType(t.data), t.data as never, t.dims);
+    let result: ort.InferenceSession.ReturnType;
+    try {
+      result = fetches ? await this.inner.run(ortFeeds, fetches as string[]) : await this.inner.run(ortFeeds);
+    } catch (e) {
+      const msg = ((e as Error).message ?? String(e)).split("\n")[0];
+      throw new BnnasError(`onnxruntime failed to run the model: ${msg}`);
+    }
+    const out: Record<string, Tensor> = {};
+    for (const [name, t] of Object.entries(result)) out[name] = { dims: t.dims.map(Number), data: t.data as TensorData };
+    return out;
+  }
+
+  async release(): Promise<void> {
+    await this.inner.release();
+  }
+}
