@@ -64,6 +64,9 @@ export class FoldedBatchNormError extends BnnasError {
 /** Training diverged or a tensor holds NaN/Inf. */
 export class NumericError extends BnnasError {}
 
+/** An ONNX file that is not a supernet bnnas can read (no mask inputs, candidates not summed...). */
+export class NotASupernetError extends InputFileError {}
+
 export function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }

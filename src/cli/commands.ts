@@ -4,7 +4,22 @@
  */
 import type { Command } from "commander";
 import type { CliIO } from "./context.js";
+import { register as exportSupernet } from "./export-supernet.js";
+import { register as info } from "./info.js";
+import { register as flops } from "./flops.js";
+import { register as extractSubnet } from "./extract-subnet.js";
+import { register as evalCommand } from "./eval.js";
+import { register as serve } from "./serve.js";
+import { register as train } from "./train.js";
 
 export type RegisterCommand = (program: Command, io: CliIO) => void;
 
-export const COMMANDS: RegisterCommand[] = [];
+export const COMMANDS: RegisterCommand[] = [
+  exportSupernet,
+  info,
+  flops,
+  extractSubnet,
+  evalCommand,
+  serve,
+  train,
+];

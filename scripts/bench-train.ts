@@ -1,0 +1,120 @@
+/**
+ * Benchmark: BN-only training steps of the fmnist-small supernet on bnnas's engine vs the PyTorch
+ * peer (/work/shared/bench/torch_reference.py), same batch, threads and uniform path sampling.
+ * A bnnas step = engine.step + an SGD-momentum update of the trained params in JS.
+ *
+ *   node dist/scripts/bench-train.js [--batch 128] [--steps 30] [--threads 2] [--model FILE]
+ *        [--activations save|recompute] [--no-torch] [--profile]
+ *
+ * Without --model, the PyTorch peer of fmnist-small is exported to a temp dir by
+ * scripts/export-fmnist-torch.py (BN kept, one mask input per layer). Prints one JSON line per
+ * mode and a summary with ms/step, the bnnas/PyTorch ratio and peak RSS. The machine may be
+ * shared: compare ratios measured back to back, not absolute times.
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { loadSupernet } from "../src/supernet/load.js";
+import { createEngine, type EngineOptions } from "../src/train/engine.js";
+import { readFloats } from "../src/onnx/tensor.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = [resolve(here, ".."), resolve(here, "../..")].find((d) => existsSync(join(d, "scripts/export-fmnist-torch.py")))!;
+const BENCH_DIR = process.env.BNNAS_BENCH_DIR ?? "/work/shared/bench";
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
+}
+const flag = (name: string) => process.argv.includes(`--${name}`);
+const batch = Number(arg("batch", "128"));
+const steps = Number(arg("steps", "30"));
+const threads = Number(arg("threads", "2"));
+const activations = arg("activations", "save") as "save" | "recompute";
+
+function rng(seed: number) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function benchMode(file: string, bn: EngineOptions["bn"]) {
+  const { model, structure } = loadSupernet(file);
+  const engine = await createEngine(model, structure, { bn, trainHead: false, labelSmoothing: 0, threads, activations, profile: flag("profile") });
+  const rand = rng(0);
+  const x = { dims: [batch, ...structure.input.shape.slice(1).map(Number)], data: Float32Array.from({ length: batch * 784 }, () => rand() * 2 - 1) };
+  const labels = Int32Array.from({ length: batch }, () => Math.floor(rand() * 10));
+  const params = new Map<string, Float32Array>();
+  const momentum = new Map<string, Float32Array>();
+  for (const t of model.graph!.initializer) if (model.graph!.node.some((n) => n.opType === "BatchNormalization" && (n.input[1] === t.name || n.input[2] === t.name))) params.set(t.name, readFloats(t));
+  const positions = structure.layers.map((l) => l.candidates.map((c) => c.position));
+  const sgd = (grads: Map<string, Float32Array>) => {
+    for (const [name, g] of grads) {
+      const p = params.get(name)!;
+      let v = momentum.get(name);
+      if (!v) momentum.set(name, (v = new Float32Array(g.length)));
+      for (let i = 0; i < g.length; i++) {
+        v[i] = 0.9 * v[i]! + g[i]!;
+        p[i] = p[i]! - 0.1 * v[i]!;
+      }
+    }
+  };
+  // Warm-up: every candidate once (session creation is a one-off cost, timed separately).
+  const t0 = performance.now();
+  const kMax = Math.max(...positions.map((p) => p.length));
+  for (let j = 0; j < kMax; j++) sgd((await engine.step(positions.map((p) => p[j % p.length]!), x, labels, params)).grads);
+  const warmupMs = performance.now() - t0;
+  const times: number[] = [];
+  let loss = 0;
+  for (let s = 0; s < steps; s++) {
+    const arch = positions.map((p) => p[Math.floor(rand() * p.length)]!);
+    const t = performance.now();
+    const r = await engine.step(arch, x, labels, params);
+    sgd(r.grads);
+    times.push(performance.now() - t);
+    loss = r.loss;
+  }
+  if (flag("profile") && engine.timings) {
+    const rows = [...engine.timings()].map(([k, t]) => ({ kind: k, create: Math.round(t.createMs), runs: t.runs, msPerRun: +(t.runMs / Math.max(1, t.runs)).toFixed(2), totalMs: Math.round(t.runMs) }));
+    rows.sort((a, b) => b.totalMs - a.totalMs);
+    console.error(`--bn ${bn}: time per block kind (warm-up included)`);
+    for (const r of rows.slice(0, 25)) console.error(JSON.stringify(r));
+  }
+  await engine.release();
+  return { ms: median(times), warmupMs, loss };
+}
+
+function torchReference(): Record<string, number> | undefined {
+  if (flag("no-torch")) return undefined;
+  const out = execFileSync("/usr/bin/python3", [join(BENCH_DIR, "torch_reference.py"), "--batch", String(batch), "--steps", String(steps), "--threads", String(threads)], { encoding: "utf8", cwd: BENCH_DIR, stdio: ["ignore", "pipe", "ignore"] });
+  return JSON.parse(out.trim().split("\n").pop()!) as Record<string, number>;
+}
+
+async function main() {
+  let file = arg("model", "");
+  if (!file) {
+    file = join(mkdtempSync(join(tmpdir(), "bnnas-bench-")), "fmnist-small.torch.onnx");
+    execFileSync("/usr/bin/python3", [join(repo, "scripts/export-fmnist-torch.py"), file, "--bench-dir", BENCH_DIR], { stdio: ["ignore", "ignore", "inherit"] });
+  }
+  const torch = torchReference();
+  const results: Record<string, unknown> = { model: file, batch, steps, threads, activations };
+  for (const bn of ["last", "all"] as const) {
+    const r = await benchMode(file, bn);
+    const ref = torch?.[`bn_${bn}_step_ms`];
+    results[`bn_${bn}`] = { bnnas_ms: +r.ms.toFixed(2), torch_ms: ref, ratio: ref ? +(r.ms / ref).toFixed(3) : undefined, warmup_ms: Math.round(r.warmupMs), last_loss: +r.loss.toFixed(4) };
+  }
+  results.peak_rss_mb = Math.round(process.resourceUsage().maxRSS / 1024);
+  console.log(JSON.stringify(results));
+}
+
+main().catch((e) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});

@@ -1,0 +1,71 @@
+/** `bnnas extract-subnet SUPERNET --arch A -o SUBNET.onnx [--fold-bn] [--external-data]` */
+import { resolve } from "node:path";
+import { statSync } from "node:fs";
+import type { Command } from "commander";
+import type { CliIO } from "./context.js";
+import { UsageError } from "../errors.js";
+import { parseArch } from "../space/arch.js";
+import { writeModel } from "../onnx/model-io.js";
+import { extractWithManifest, openSupernet } from "../extract/from-file.js";
+import { normalizationOptions, type NormalizationFlags } from "./normalization.js";
+
+interface Options extends NormalizationFlags {
+  arch: string;
+  output: string;
+  foldBn?: boolean;
+  externalData?: boolean;
+  pattern?: string;
+  json?: boolean;
+}
+
+function sameFile(a: string, b: string): boolean {
+  if (resolve(a) === resolve(b)) return true;
+  const sa = statSync(a, { throwIfNoEntry: false });
+  const sb = statSync(b, { throwIfNoEntry: false });
+  return Boolean(sa && sb && sa.ino === sb.ino && sa.dev === sb.dev);
+}
+
+export function register(program: Command, io: CliIO): void {
+  program
+    .command("extract-subnet")
+    .description("write the chosen architecture as a standalone ONNX model (no masks, dynamic batch, BatchNorm in inference mode)")
+    .argument("<supernet>", "supernet ONNX file (bnnas export or PyTorch convention)")
+    .requiredOption("--arch <A>", "mask position of the chosen candidate per layer, e.g. 3,1,6,3,6,0")
+    .requiredOption("-o, --output <file>", "subnet ONNX file to write")
+    .option("--fold-bn", "fold each BatchNormalization into the Conv before it (adds a Conv bias)")
+    .option("--external-data", "store weights in <output>.data beside the model")
+    .option("--pattern <regex>", "for foreign supernets: name layer and candidate from initializer names (see score-onnx)")
+    .option("--mean <m,...>", "input normalisation mean per channel, for foreign supernets without a manifest")
+    .option("--std <s,...>", "input normalisation std per channel, for foreign supernets without a manifest")
+    .option("--json", "print the subnet manifest and statistics as JSON")
+    .action((file: string, opts: Options) => {
+      if (sameFile(file, opts.output)) throw new UsageError(`-o ${opts.output} is the supernet itself; choose another output file`);
+      const normalize = normalizationOptions(opts);
+      const src = openSupernet(file, { pattern: opts.pattern });
+      const arch = parseArch(opts.arch, src.structure);
+      const result = extractWithManifest(src, arch, { foldBn: opts.foldBn, normalize });
+      const written = writeModel(opts.output, result.model, { externalData: opts.externalData ? true : "auto" });
+      const size = statSync(opts.output).size + (written.externalDataFile ? statSync(written.externalDataFile).size : 0);
+      const m = result.manifest;
+      const stats = {
+        output: opts.output,
+        ...(written.externalDataFile ? { external_data: written.externalDataFile } : {}),
+        bytes: size,
+        nodes: result.model.graph!.node.length,
+        initializers: result.model.graph!.initializer.length,
+        removed_nodes: result.removedNodes,
+        folded_batchnorms: result.fold?.folded ?? 0,
+      };
+      if (opts.json) {
+        io.stdout(`${JSON.stringify({ ...stats, manifest: m })}\n`);
+        return;
+      }
+      const cost = `${m.macs !== undefined ? `${m.macs.toLocaleString("en-US")} MACs, ` : ""}${m.params.toLocaleString("en-US")} params`;
+      io.stdout(`wrote ${opts.output} (${(size / 1024).toFixed(1)} KiB${written.externalDataFile ? `, weights in ${written.externalDataFile}` : ""})\n`);
+      io.stdout(`  arch ${m.arch.join(",")}: ${m.candidates.join(", ")}\n`);
+      io.stdout(`  ${cost}; ${stats.nodes} nodes (${stats.removed_nodes} removed)${opts.foldBn ? `, ${stats.folded_batchnorms} BatchNorms folded` : ""}\n`);
+      if (opts.foldBn && result.fold && result.fold.kept.length) {
+        io.stderr(`note: ${result.fold.kept.length} BatchNorm(s) not folded: ${result.fold.kept.map((k) => `${k.node} (${k.reason})`).join("; ")}\n`);
+      }
+    });
+}

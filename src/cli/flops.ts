@@ -1,0 +1,60 @@
+/** `bnnas flops (FILE | --space NAME|FILE) --arch A [--unbiased] [--json]`: MACs and params of one architecture. */
+import type { Command } from "commander";
+import type { CliIO } from "./context.js";
+import { UsageError } from "../errors.js";
+import { loadSpace } from "../space/builtins.js";
+import { buildSupernet } from "../supernet/export.js";
+import { structureFromManifest } from "../supernet/manifest.js";
+import { openSupernet } from "./info.js";
+import { archCost, archCostByLayer, formatArch, parseArch } from "../space/arch.js";
+import type { SupernetStructure } from "../supernet/structure.js";
+
+interface Options {
+  space?: string;
+  arch: string;
+  unbiased?: boolean;
+  json?: boolean;
+}
+
+/** Structure of a space without generating weights (costs come from the op files). */
+export function spaceStructure(nameOrFile: string, unbiased: boolean): { structure: SupernetStructure; name: string } {
+  const spec = loadSpace(nameOrFile);
+  const { manifest } = buildSupernet(spec, { unbiased, weights: false });
+  return { structure: structureFromManifest(manifest), name: spec.name };
+}
+
+const millions = (n: number) => `${(n / 1e6).toFixed(2)}M`;
+
+export function register(program: Command, io: CliIO): void {
+  program
+    .command("flops")
+    .description("count the MACs (Conv and Linear multiply-accumulates) and parameters of an architecture")
+    .argument("[file]", "a supernet ONNX file (bnnas or PyTorch convention)")
+    .option("--space <name|file>", "a built-in space or space JSON file, instead of a supernet file")
+    .option("--unbiased", "with --space: count the BNNAS++ supernet (a BatchNorm after skip and pooling)")
+    .requiredOption("--arch <a>", "one candidate per layer, e.g. 3,1,6,3,6,0 (-1 = identity)")
+    .option("--json", "print JSON on stdout")
+    .action((file: string | undefined, opts: Options) => {
+      if ((file === undefined) === (opts.space === undefined)) throw new UsageError("give either a supernet FILE or --space NAME|FILE (one of them)");
+      if (opts.unbiased && file !== undefined) throw new UsageError("--unbiased only applies with --space (a file already is biased or unbiased)");
+      let structure: SupernetStructure;
+      let source: string;
+      if (file !== undefined) {
+        const loaded = openSupernet(file);
+        if (loaded.countProblem) throw new UsageError(`${file}: cannot count MACs/params: ${loaded.countProblem}`);
+        structure = loaded.structure;
+        source = file;
+      } else {
+        const s = spaceStructure(opts.space!, Boolean(opts.unbiased));
+        structure = s.structure;
+        source = s.name;
+      }
+      const arch = parseArch(opts.arch, structure);
+      const cost = archCost(structure, arch);
+      if (opts.json) {
+        io.stdout(JSON.stringify({ macs: cost.macs, params: cost.params, arch, source, fixed: structure.fixed ?? null, layers: archCostByLayer(structure, arch) }) + "\n");
+      } else {
+        io.stdout(`${source} arch ${formatArch(arch)}: ${cost.macs.toLocaleString("en-US")} MACs (${millions(cost.macs)}), ${cost.params.toLocaleString("en-US")} params (${millions(cost.params)})\n`);
+      }
+    });
+}

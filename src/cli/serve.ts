@@ -1,0 +1,82 @@
+/** `bnnas serve MODEL --port P [--host 127.0.0.1]`: HTTP predictions on onnxruntime-node (see src/runtime/serve/). */
+import type { Command } from "commander";
+import type { CliIO } from "./context.js";
+import { intOption, choiceOption } from "./options.js";
+import { normalizationOptions, type NormalizationFlags } from "./normalization.js";
+import { readModel } from "../onnx/model-io.js";
+import { modelKind } from "../extract/from-file.js";
+import { UsageError } from "../errors.js";
+import { Predictor } from "../runtime/serve/predictor.js";
+import { startServer } from "../runtime/serve/server.js";
+import type { Device } from "../runtime/ort.js";
+
+interface Options extends NormalizationFlags {
+  port: number;
+  host: string;
+  device: Device;
+  threads?: number;
+  maxBody: number;
+  maxBatch: number;
+  quiet?: boolean;
+}
+
+/** Resolves when the process is asked to stop (SIGINT/SIGTERM); tests replace it. */
+export let stopSignal = (): Promise<string> =>
+  new Promise((resolve) => {
+    const on = (s: string) => {
+      process.off("SIGINT", on);
+      process.off("SIGTERM", on);
+      resolve(s);
+    };
+    process.on("SIGINT", on);
+    process.on("SIGTERM", on);
+  });
+
+/** For tests: how the running server learns to stop. */
+export function setStopSignal(f: () => Promise<string>): void {
+  stopSignal = f;
+}
+
+export function register(program: Command, io: CliIO): void {
+  program
+    .command("serve")
+    .description("serve a subnet over HTTP: GET /health, GET /info, POST /predict (JSON arrays or PNG)")
+    .argument("<model>", "subnet ONNX file (from bnnas extract-subnet, or any [N,C,H,W] -> logits model)")
+    .requiredOption("--port <P>", "TCP port (0: any free port)", intOption("--port", 0, 65535))
+    .option("--host <h>", "address to listen on", "127.0.0.1")
+    .option("--device <d>", "cpu or cuda", choiceOption("--device", ["cpu", "cuda"] as const), "cpu")
+    .option("--threads <N>", "onnxruntime intra-op threads", intOption("--threads", 1, 1024))
+    .option("--max-body <bytes>", "largest request body", intOption("--max-body", 1024), 8 * 1024 * 1024)
+    .option("--max-batch <N>", "largest batch per request", intOption("--max-batch", 1, 65536), 256)
+    .option("--mean <m,...>", "input normalisation mean for PNG/pixels (models without a bnnas manifest)")
+    .option("--std <s,...>", "input normalisation std for PNG/pixels (models without a bnnas manifest)")
+    .option("--quiet", "no access log on stderr")
+    .action(async (file: string, opts: Options) => {
+      const normalize = normalizationOptions(opts);
+      const model = readModel(file);
+      if (modelKind(model) === "supernet") {
+        throw new UsageError(`${file} is a supernet (it takes mask inputs); serve a subnet: bnnas extract-subnet ${file} --arch A -o subnet.onnx`);
+      }
+      const predictor = await Predictor.create(model, file, { device: opts.device, threads: opts.threads, normalize });
+      let server;
+      try {
+        server = await startServer(predictor, {
+          host: opts.host,
+          port: opts.port,
+          maxBodyBytes: opts.maxBody,
+          maxBatch: opts.maxBatch,
+          log: opts.quiet ? undefined : (line) => io.stderr(`${line}\n`),
+        });
+      } catch (e) {
+        await predictor.close();
+        throw e;
+      }
+      const { image, classes } = predictor.info;
+      io.stdout(`serving ${file} (${image.channels}x${image.height}x${image.width} -> ${classes} classes) on ${server.url}\n`);
+      if (!predictor.info.normalize) io.stderr("note: no input normalisation known (no manifest, no --mean/--std): PNG and {\"pixels\"} requests will be refused\n");
+      const signal = await stopSignal();
+      io.stderr(`${signal}: stopping\n`);
+      await server.close();
+      await predictor.close();
+    });
+}

@@ -1,0 +1,105 @@
+/**
+ * Extraction from files: telling supernets from subnets (so each command can refuse the wrong
+ * kind clearly), opening a supernet with its manifest, and extracting a subnet together with its
+ * provenance manifest.
+ */
+import { readFileSync } from "node:fs";
+import { basename } from "node:path";
+import type { ModelProto } from "../onnx/proto.js";
+import { GraphIndex } from "../onnx/graph.js";
+import { loadSupernet } from "../supernet/load.js";
+import { readManifest, getTrainingRecord, type Manifest } from "../supernet/manifest.js";
+import type { SupernetStructure } from "../supernet/structure.js";
+import { archCost } from "../space/arch.js";
+import { InputFileError, NotASupernetError } from "../errors.js";
+import { readModel } from "../onnx/model-io.js";
+import { extractSubnet, type ExtractResult } from "./subnet.js";
+import { countParams, readSubnetManifest, sha256, writeSubnetManifest, SUBNET_MANIFEST_FORMAT, type InputNormalization, type SubnetManifest } from "./provenance.js";
+
+export type ModelKind = "supernet" | "subnet";
+
+/**
+ * A model is a subnet when bnnas extracted it (subnet manifest) or when it takes a single input;
+ * a supernet takes its data plus mask inputs (or carries a supernet manifest).
+ */
+export function modelKind(model: ModelProto): ModelKind {
+  if (readSubnetManifest(model)) return "subnet";
+  if (model.metadataProps.some((e) => e.key === "bnnas.manifest")) return "supernet";
+  return new GraphIndex(model.graph!).feeds.length > 1 ? "supernet" : "subnet";
+}
+
+export interface OpenedSupernet {
+  file: string;
+  model: ModelProto;
+  structure: SupernetStructure;
+  /** The bnnas manifest (absent for PyTorch files). */
+  manifest?: Manifest;
+  /** Why costs could not be counted, if they could not (foreign files). */
+  countProblem?: string;
+}
+
+/** Opens a supernet; a subnet given instead gets an error that says what to pass. */
+export function openSupernet(file: string, options: { pattern?: string } = {}): OpenedSupernet {
+  let loaded;
+  try {
+    loaded = loadSupernet(file, { pattern: options.pattern });
+  } catch (e) {
+    // The loader's message is right for a broken supernet; a clean subnet deserves a plainer one.
+    if (e instanceof NotASupernetError) {
+      const model = readModel(file);
+      if (modelKind(model) === "subnet") throw notASupernet(file, model);
+    }
+    throw e;
+  }
+  return { ...loaded, manifest: readManifest(loaded.model, file) };
+}
+
+function notASupernet(file: string, model: ModelProto): InputFileError {
+  const m = readSubnetManifest(model, file);
+  const what = m ? `a subnet bnnas extracted (arch ${m.arch.join(",")})` : "a subnet (a single input, no mask inputs)";
+  return new InputFileError(file, `is ${what}, not a supernet; pass the supernet it came from`);
+}
+
+export interface SubnetFromFileOptions {
+  foldBn?: boolean;
+  /** Normalisation for foreign supernets (bnnas files carry theirs). */
+  normalize?: InputNormalization;
+}
+
+/** Extracts `arch` from an opened supernet and attaches the subnet manifest. */
+export function extractWithManifest(src: OpenedSupernet, arch: readonly number[], options: SubnetFromFileOptions = {}): ExtractResult & { manifest: SubnetManifest } {
+  const result = extractSubnet(src.model, src.structure, arch, { foldBn: options.foldBn, file: src.file });
+  let macs: number | undefined;
+  let params: number;
+  try {
+    // As the space counts them (before any folding): the numbers search reported.
+    ({ macs, params } = archCost(src.structure, arch));
+  } catch {
+    params = countParams(result.model);
+  }
+  let sourceHash = "";
+  try {
+    sourceHash = sha256(readFileSync(src.file));
+  } catch {
+    /* the supernet came from memory */
+  }
+  const normalize = src.manifest?.input.normalize ?? options.normalize;
+  const manifest: SubnetManifest = {
+    format: SUBNET_MANIFEST_FORMAT,
+    space: src.manifest?.space.name ?? `${src.structure.source}:${basename(src.file)}`,
+    arch: [...arch],
+    candidates: result.names,
+    ...(macs !== undefined ? { macs } : {}),
+    params,
+    input: { name: src.structure.input.name, shape: ["batch", ...src.structure.input.shape.slice(1)], ...(normalize ? { normalize } : {}) },
+    ...(src.manifest ? { classes: src.manifest.classes } : {}),
+    batchNorm: options.foldBn ? "folded" : "inference",
+    source: { file: basename(src.file), sha256: sourceHash, kind: src.structure.source },
+    ...(() => {
+      const training = getTrainingRecord(src.model, src.file);
+      return training ? { training } : {};
+    })(),
+  };
+  writeSubnetManifest(result.model, manifest);
+  return { ...result, manifest };
+}

@@ -1,0 +1,87 @@
+/**
+ * The subnet manifest: where an extracted subnet came from (space, architecture, source
+ * supernet, its training record) and what it needs at inference (input shape and
+ * normalisation), stored as JSON in the model's metadata_props under `bnnas.subnet`, so the
+ * file explains itself to `eval` and `serve` and to people (onnx.load(f).metadata_props).
+ */
+import { createHash } from "node:crypto";
+import { make, type ModelProto } from "../onnx/proto.js";
+import { GraphIndex } from "../onnx/graph.js";
+import { elementCount, tensorDims } from "../onnx/tensor.js";
+import { DataType } from "../onnx/proto.js";
+import { ModelFormatError } from "../errors.js";
+
+export const SUBNET_MANIFEST_KEY = "bnnas.subnet";
+export const SUBNET_MANIFEST_FORMAT = "bnnas-subnet/1";
+
+export interface InputNormalization {
+  /** x = (p / 255 - mean[c]) / std[c], one entry per channel (or one for all). */
+  mean: number[];
+  std: number[];
+}
+
+export interface SubnetManifest {
+  format: typeof SUBNET_MANIFEST_FORMAT;
+  /** Search space name (`fmnist-small`), or the source kind for foreign files. */
+  space: string;
+  /** Mask position of the chosen candidate, per layer. */
+  arch: number[];
+  /** The chosen candidates' names, per layer. */
+  candidates: string[];
+  /** Multiply-accumulates of Conv/Gemm/MatMul for one image, when known. */
+  macs?: number;
+  /** Trainable parameters (conv/linear weights and biases, BN gamma/beta). */
+  params: number;
+  input: { name: string; shape: (number | string)[]; normalize?: InputNormalization };
+  classes?: number;
+  /** "inference": BatchNormalization nodes with running statistics; "folded": merged into the Convs. */
+  batchNorm: "inference" | "folded";
+  source: { file: string; sha256: string; kind: "bnnas" | "pytorch" };
+  /** The supernet's training record, copied as is (absent for untrained or foreign supernets). */
+  training?: unknown;
+}
+
+export function sha256(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+/**
+ * Trainable parameters of a graph: every float initializer except BatchNormalization running
+ * statistics (inputs 3 and 4), which are buffers, not parameters (as PyTorch counts them).
+ */
+export function countParams(model: ModelProto): number {
+  const index = new GraphIndex(model.graph!);
+  const buffers = new Set<string>();
+  for (const n of model.graph!.node) if (n.opType === "BatchNormalization") for (const i of n.input.slice(3, 5)) buffers.add(i);
+  let total = 0;
+  for (const [name, t] of index.initializers) {
+    if (buffers.has(name) || (t.dataType !== DataType.FLOAT && t.dataType !== DataType.DOUBLE && t.dataType !== DataType.FLOAT16)) continue;
+    total += elementCount(tensorDims(t));
+  }
+  return total;
+}
+
+export function writeSubnetManifest(model: ModelProto, manifest: SubnetManifest): void {
+  model.metadataProps = model.metadataProps.filter((e) => e.key !== SUBNET_MANIFEST_KEY);
+  model.metadataProps.push(make.entry(SUBNET_MANIFEST_KEY, JSON.stringify(manifest)));
+}
+
+/** The subnet manifest, or undefined when the model has none (a foreign file). */
+export function readSubnetManifest(model: ModelProto, file = "<model>"): SubnetManifest | undefined {
+  const entry = model.metadataProps.find((e) => e.key === SUBNET_MANIFEST_KEY);
+  if (!entry) return undefined;
+  let m: SubnetManifest;
+  try {
+    m = JSON.parse(entry.value) as SubnetManifest;
+  } catch {
+    throw new ModelFormatError(file, `metadata '${SUBNET_MANIFEST_KEY}' is not valid JSON`);
+  }
+  if (!m || m.format !== SUBNET_MANIFEST_FORMAT || !Array.isArray(m.arch)) {
+    throw new ModelFormatError(file, `metadata '${SUBNET_MANIFEST_KEY}' is not a ${SUBNET_MANIFEST_FORMAT} manifest`);
+  }
+  const norm = m.input?.normalize;
+  if (norm && (!Array.isArray(norm.mean) || !Array.isArray(norm.std) || norm.std.some((s) => !(s > 0)))) {
+    throw new ModelFormatError(file, `metadata '${SUBNET_MANIFEST_KEY}': input.normalize must hold mean and std arrays with std > 0`);
+  }
+  return m;
+}

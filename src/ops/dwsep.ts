@@ -1,0 +1,34 @@
+/**
+ * Depthwise-separable conv (as the torch-tiny fixture's candidate 2):
+ *   depthwise kxk on in (layer stride, pad k//2), BN, act; pointwise 1x1 in -> out, BN, act
+ * (default ReLU). Names: conv1/bn1/act1, conv2/bn2/act2. Any stride and channel change is fine.
+ */
+import type { DwSepOp } from "../space/spec.js";
+import { activationField, checkKeys, kernelField } from "./fields.js";
+import { addCost, bnCost, convCost, windowOut, type OpKind } from "./types.js";
+
+export const dwsep: OpKind<DwSepOp> = {
+  types: ["dwsep"],
+  parse(raw, at) {
+    checkKeys(raw, at, ["type", "k", "act"]);
+    return { type: "dwsep", k: kernelField(raw, at), act: activationField(raw, at, "relu") };
+  },
+  problem: () => undefined,
+  outShape: (op, p) => ({ c: p.out, h: windowOut(p.in.h, op.k, p.stride), w: windowOut(p.in.w, op.k, p.stride) }),
+  cost(op, p) {
+    const h = windowOut(p.in.h, op.k, p.stride);
+    const w = windowOut(p.in.w, op.k, p.stride);
+    const dw = addCost(convCost(p.in.c, p.in.c, op.k, p.in.c, h, w), bnCost(p.in.c));
+    return addCost(dw, addCost(convCost(p.in.c, p.out, 1, 1, h, w), bnCost(p.out)));
+  },
+  emit(op, { em, prefix, input, place }) {
+    const act = op.act ?? "relu";
+    const c1 = em.conv(`${prefix}.conv1`, input, place.in, place.in.c, op.k, place.stride, place.in.c);
+    const b1 = em.batchNorm(`${prefix}.bn1`, c1.output, place.in.c);
+    const a1 = em.activation(act, `${prefix}.act1`, b1.output);
+    const c2 = em.conv(`${prefix}.conv2`, a1, c1.shape, place.out, 1, 1);
+    const b2 = em.batchNorm(`${prefix}.bn2`, c2.output, place.out);
+    return { output: em.activation(act, `${prefix}.act2`, b2.output), batchNorms: [b1.ref, b2.ref] };
+  },
+  hasBatchNorm: () => true,
+};

@@ -1,0 +1,98 @@
+/**
+ * Emitter: the ONNX building blocks the op files share (Conv, BatchNormalization, activations,
+ * Add), with the spec's initialisation and derived names. A weight's values come from a PRNG
+ * stream keyed by (seed, initializer name), so they depend on nothing else in the space.
+ *
+ * Initialisation (as the BN-NAS code does): conv weights ~ Normal(0, sqrt(2 / (k*k*C_out))),
+ * BatchNorm gamma 1, beta 0, running mean 0, running var 1; Linear uniform in +-1/sqrt(fan_in)
+ * for weight and bias (PyTorch's default).
+ *
+ * With `weights: false` initializers carry dims but no data: enough to derive names, the
+ * manifest and costs without spending time on random numbers (e.g. `bnnas flops --space`).
+ */
+import { GraphBuilder, attr } from "../onnx/builder.js";
+import { make, DataType, type TensorProto } from "../onnx/proto.js";
+import { floatTensor } from "../onnx/tensor.js";
+import { streamFor } from "../util/random.js";
+import type { BatchNormRef } from "../supernet/structure.js";
+import type { Activation } from "../space/spec.js";
+import { windowOut, type Shape } from "./types.js";
+
+export const BN_EPSILON = 1e-5;
+/** ONNX momentum: running = running * momentum + batch * (1 - momentum), i.e. PyTorch's 0.1. */
+export const BN_MOMENTUM = 0.9;
+
+export interface EmitterOptions {
+  seed: number;
+  /** Generate initializer data (default true). */
+  weights?: boolean;
+}
+
+export class Emitter {
+  readonly weights: boolean;
+  private clipBounds: [string, string] | undefined;
+
+  constructor(readonly b: GraphBuilder, readonly options: EmitterOptions) {
+    this.weights = options.weights ?? true;
+  }
+
+  private floatInit(name: string, dims: number[], fill: (out: Float32Array) => void): string {
+    if (this.b.unique(name) !== name) throw new Error(`internal: initializer name '${name}' is used twice`);
+    let t: TensorProto;
+    if (this.weights) {
+      const data = new Float32Array(dims.reduce((a, d) => a * d, 1));
+      fill(data);
+      t = floatTensor(name, dims, data);
+    } else {
+      t = make.tensor({ name, dims, dataType: DataType.FLOAT });
+    }
+    return this.b.initializer(t);
+  }
+
+  /** Conv without bias, pad k//2; returns the output tensor and its shape. */
+  conv(name: string, input: string, inShape: Shape, out: number, k: number, stride: number, group = 1): { output: string; shape: Shape } {
+    const std = Math.sqrt(2 / (k * k * out));
+    const w = this.floatInit(`${name}.weight`, [out, inShape.c / group, k, k], (d) => streamFor(this.options.seed, `${name}.weight`).fillNormal(d, std));
+    const p = Math.floor(k / 2);
+    const output = this.b.op(
+      "Conv",
+      [input, w],
+      { kernel_shape: attr.ints([k, k]), strides: attr.ints([stride, stride]), pads: attr.ints([p, p, p, p]), group: attr.int(group), dilations: attr.ints([1, 1]) },
+      name,
+    );
+    return { output, shape: { c: out, h: windowOut(inShape.h, k, stride), w: windowOut(inShape.w, k, stride) } };
+  }
+
+  /** BatchNormalization in inference form with fresh statistics. */
+  batchNorm(name: string, input: string, channels: number): { output: string; ref: BatchNormRef } {
+    const scale = this.floatInit(`${name}.scale`, [channels], (d) => d.fill(1));
+    const bias = this.floatInit(`${name}.bias`, [channels], (d) => d.fill(0));
+    const mean = this.floatInit(`${name}.mean`, [channels], (d) => d.fill(0));
+    const variance = this.floatInit(`${name}.var`, [channels], (d) => d.fill(1));
+    const output = this.b.op("BatchNormalization", [input, scale, bias, mean, variance], { epsilon: attr.float(BN_EPSILON), momentum: attr.float(BN_MOMENTUM) }, name);
+    return { output, ref: { node: name, scale, bias, mean, var: variance } };
+  }
+
+  /** ReLU (Relu) or ReLU6 (Clip to [0, 6], as PyTorch exports clamp/ReLU6). */
+  activation(kind: Activation, name: string, input: string): string {
+    if (kind === "none") return input;
+    if (kind === "relu") return this.b.op("Relu", [input], {}, name);
+    if (!this.clipBounds) {
+      // Scalars shared by every ReLU6: Clip takes its bounds as inputs since opset 11.
+      this.clipBounds = [this.b.initializer(floatTensor("relu6.min", [], [0])), this.b.initializer(floatTensor("relu6.max", [], [6]))];
+    }
+    return this.b.op("Clip", [input, ...this.clipBounds], {}, name);
+  }
+
+  add(name: string, a: string, b: string): string {
+    return this.b.op("Add", [a, b], {}, name);
+  }
+
+  /** Linear classifier: Gemm(x, W^T) + b with PyTorch's default init. */
+  linear(name: string, input: string, inFeatures: number, outFeatures: number, output?: string): string {
+    const bound = 1 / Math.sqrt(inFeatures);
+    const w = this.floatInit(`${name}.weight`, [outFeatures, inFeatures], (d) => streamFor(this.options.seed, `${name}.weight`).fillUniform(d, bound));
+    const bias = this.floatInit(`${name}.bias`, [outFeatures], (d) => streamFor(this.options.seed, `${name}.bias`).fillUniform(d, bound));
+    return this.b.node("Gemm", [input, w, bias], { alpha: attr.float(1), beta: attr.float(1), transB: attr.int(1) }, { name, outputs: output ? [output] : 1 })[0]!;
+  }
+}

@@ -1,0 +1,12 @@
+/** The indicators `--indicator` can name; add new ones here. */
+import { UsageError } from "../errors.js";
+import type { Indicator } from "./indicator.js";
+import { bnIndicator } from "./bn.js";
+
+export const INDICATORS: readonly Indicator[] = [bnIndicator];
+
+export function getIndicator(name: string): Indicator {
+  const found = INDICATORS.find((i) => i.name === name);
+  if (!found) throw new UsageError(`--indicator must be one of ${INDICATORS.map((i) => i.name).join(", ")}, not '${name}'`);
+  return found;
+}

@@ -1,0 +1,51 @@
+import { describe, expect, test } from "vitest";
+import { join } from "node:path";
+import { main } from "../../src/cli/index.js";
+import { memoryIO } from "../../src/cli/context.js";
+import { readModel, writeModel } from "../../src/onnx/model-io.js";
+import { setTrainingRecord } from "../../src/supernet/manifest.js";
+import { tempDir } from "../supernet/oracle.js";
+
+async function info(args: string[]) {
+  const io = memoryIO();
+  const code = await main(["info", ...args], io);
+  return { code, out: io.out.join(""), err: io.err.join("") };
+}
+
+describe("bnnas info", () => {
+  test("a bnnas supernet: space, layers, candidates, costs, training record", async () => {
+    const dir = tempDir();
+    const file = join(dir, "s.onnx");
+    expect(await main(["export-supernet", "--space", "bnnas-mbv2", "-o", file], memoryIO())).toBe(0);
+    const r = await info([file]);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(`${file}: bnnas supernet of space 'bnnas-mbv2' (seed 0)`);
+    expect(r.out).toContain("21 choice layers");
+    expect(r.out).toContain("fixed depth (search default): layers 1, 5, 6, 9 are always identity");
+    expect(r.out).toMatch(/layer 1 'layer1' \(mask 'mask1'\):\n\s+0 mb_k3_e3\s+21,977,088 MACs/);
+    expect(r.out).toMatch(/6 skip .* no BatchNorm \(scores 0\)/);
+    expect(r.out).toContain("training: none");
+
+  });
+
+  test("--json, with a training record", async () => {
+    const file = join(tempDir(), "f.onnx");
+    expect(await main(["export-supernet", "--space", "fmnist-small", "--unbiased", "--seed", "2", "-o", file], memoryIO())).toBe(0);
+    const model = readModel(file);
+    setTrainingRecord(model, { steps: 10 });
+    writeModel(file, model);
+    const j = JSON.parse((await info([file, "--json"])).out);
+    expect(j).toMatchObject({ source: "bnnas", space: "fmnist-small", seed: 2, unbiased: true, classes: 10, output: "logits", fixedDepth: null, training: { steps: 10 } });
+    expect(j.input).toEqual({ name: "input", shape: ["batch", 1, 28, 28], normalize: { mean: [0.286], std: [0.353] } });
+    expect(j.fixed).toEqual({ macs: 14 * 14 * 16 * 9 + 640, params: 144 + 32 + 650 });
+    expect(j.layers[2].candidates[6]).toEqual({ name: "skip", position: 6, macs: 0, params: 64, batchNorms: 1, indicator: "layers.2.skip.bn" });
+    expect(j.architectures).toBe(6 ** 3 * 7 ** 3);
+  });
+
+  test("bad input: missing file, not ONNX", async () => {
+    expect((await info(["/nonexistent.onnx"])).err).toMatch(/^bnnas: error: \/nonexistent.onnx: no such file\n$/);
+    const r = await info([join(import.meta.dirname, "../../models/fmnist-small.json")]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/fmnist-small.json: is not an ONNX model/);
+  });
+});
