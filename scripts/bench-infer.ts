@@ -9,8 +9,10 @@
  * The subnet is extracted (in memory, as `bnnas extract-subnet` does) from a freshly built
  * fmnist-small supernet, with BatchNorm kept in inference mode and with --fold-bn. Timing = median
  * of `steps` session runs after 3 warm-up runs, input copy and output copy included (what a
- * caller of Session.run pays). The machine may be shared: absolute times are noisy; compare the
- * ratio measured back to back, and rerun when in doubt.
+ * caller of Session.run pays), measured before and after the PyTorch run; the slower is reported.
+ * torch_reference.py also times its training modes, so a run takes minutes. The machine may be
+ * shared: absolute times are noisy; compare the ratio measured back to back, and rerun when in
+ * doubt.
  */
 import { execFileSync } from "node:child_process";
 import { buildSupernet } from "../src/supernet/export.js";
@@ -66,15 +68,20 @@ function timeTorch(): { infer_ms: number; torch: string } {
   return JSON.parse(out.trim().split("\n").pop()!) as { infer_ms: number; torch: string };
 }
 
-const ortMs = await timeOrt(false);
-const ortFoldedMs = await timeOrt(true);
+// onnxruntime is timed before and after PyTorch and the slower of the two is kept, so load from
+// other users that changes during the (minutes-long) PyTorch run cannot flatter bnnas.
+const before = [await timeOrt(false), await timeOrt(true)];
 const torch = flag("no-torch") ? undefined : timeTorch();
+const after = torch ? [await timeOrt(false), await timeOrt(true)] : before;
+const ortMs = Math.max(before[0]!, after[0]!);
+const ortFoldedMs = Math.max(before[1]!, after[1]!);
 const ips = (ms: number) => (batch * 1000) / ms;
 const result = {
   arch: archText,
   batch,
   threads,
   steps,
+  ort_ms_before_after: [...before, ...after].map((v) => Math.round(v * 1000) / 1000),
   ort_ms: Math.round(ortMs * 1000) / 1000,
   ort_folded_ms: Math.round(ortFoldedMs * 1000) / 1000,
   ort_images_per_s: Math.round(ips(ortMs)),
@@ -92,6 +99,7 @@ const result = {
 if (flag("json")) console.log(JSON.stringify(result));
 else {
   console.log(`subnet ${archText} of fmnist-small, batch ${batch}, ${threads} threads, median of ${steps} runs (shared machine: timings are noisy)`);
+  console.log(`  onnxruntime ms before/after PyTorch (plain, folded): ${result.ort_ms_before_after.join(", ")}; the slower is used`);
   console.log(`  onnxruntime-node, BN in inference mode: ${result.ort_ms.toFixed(2)} ms/batch  ${result.ort_images_per_s} images/s`);
   console.log(`  onnxruntime-node, BN folded:            ${result.ort_folded_ms.toFixed(2)} ms/batch  ${result.ort_folded_images_per_s} images/s`);
   if (torch) {

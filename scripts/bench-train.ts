@@ -3,15 +3,19 @@
  * peer (/work/shared/bench/torch_reference.py), same batch, threads and uniform path sampling.
  * A bnnas step = engine.step + an SGD-momentum update of the trained params in JS.
  *
- *   node dist/scripts/bench-train.js [--batch 128] [--steps 30] [--threads 2] [--model FILE]
- *        [--activations save|recompute] [--no-torch] [--profile]
+ *   node dist/scripts/bench-train.js [--batch 128] [--steps 30] [--threads 2] [--model FILE | --source bnnas|torch]
+ *        [--activations save|recompute] [--arena] [--no-torch | --no-reference] [--profile]
  *
- * Without --model, the PyTorch peer of fmnist-small is exported to a temp dir by
+ * Without --model, the fmnist-small supernet is exported to a temp dir by bnnas's own exporter
+ * (src/supernet/export.ts), or with --source torch, the PyTorch peer by
  * scripts/export-fmnist-torch.py (BN kept, one mask input per layer). Prints one JSON line per
- * mode and a summary with ms/step, the bnnas/PyTorch ratio and peak RSS. The machine may be
- * shared: compare ratios measured back to back, not absolute times.
+ * mode and a summary with ms/step, the bnnas/PyTorch ratio and peak RSS (of this node process).
+ * The machine may be shared: besides torch_reference.py's own run (before bnnas's), PyTorch steps
+ * are also timed interleaved with bnnas's, one for one, by scripts/torch-step-server.py (the same
+ * step code), so `ratio_interleaved` compares both under the same load.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
+import { createInterface } from "node:readline";
 import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -19,6 +23,8 @@ import { fileURLToPath } from "node:url";
 import { loadSupernet } from "../src/supernet/load.js";
 import { createEngine, type EngineOptions } from "../src/train/engine.js";
 import { readFloats } from "../src/onnx/tensor.js";
+import { exportSupernet } from "../src/supernet/export.js";
+import { builtinSpace } from "../src/space/builtins.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = [resolve(here, ".."), resolve(here, "../..")].find((d) => existsSync(join(d, "scripts/export-fmnist-torch.py")))!;
@@ -32,7 +38,7 @@ const flag = (name: string) => process.argv.includes(`--${name}`);
 const batch = Number(arg("batch", "128"));
 const steps = Number(arg("steps", "30"));
 const threads = Number(arg("threads", "2"));
-const activations = arg("activations", "save") as "save" | "recompute";
+const activations = arg("activations", "recompute") as "save" | "recompute";
 
 function rng(seed: number) {
   let a = seed >>> 0;
@@ -45,9 +51,39 @@ function rng(seed: number) {
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-async function benchMode(file: string, bn: EngineOptions["bn"]) {
+/** The PyTorch step server (scripts/torch-step-server.py): one step per request, for interleaved timing. */
+class TorchSteps {
+  private readonly child = spawn("/usr/bin/python3", [join(repo, "scripts/torch-step-server.py"), "--bench-dir", BENCH_DIR, "--batch", String(batch), "--threads", String(threads)], { stdio: ["pipe", "pipe", "ignore"] });
+  private readonly lines: string[] = [];
+  private waiting?: (line: string) => void;
+  constructor() {
+    createInterface({ input: this.child.stdout! }).on("line", (l) => {
+      if (this.waiting) {
+        const w = this.waiting;
+        this.waiting = undefined;
+        w(l);
+      } else this.lines.push(l);
+    });
+  }
+  private next(): Promise<string> {
+    const l = this.lines.shift();
+    return l !== undefined ? Promise.resolve(l) : new Promise((r) => (this.waiting = r));
+  }
+  async ready(): Promise<void> {
+    await this.next();
+  }
+  async step(mode: string): Promise<number> {
+    this.child.stdin!.write(`${mode}\n`);
+    return Number(await this.next());
+  }
+  close(): void {
+    this.child.stdin!.end();
+  }
+}
+
+async function benchMode(file: string, bn: EngineOptions["bn"], torchSteps?: TorchSteps) {
   const { model, structure } = loadSupernet(file);
-  const engine = await createEngine(model, structure, { bn, trainHead: false, labelSmoothing: 0, threads, activations, profile: flag("profile") });
+  const engine = await createEngine(model, structure, { bn, trainHead: false, labelSmoothing: 0, threads, activations, arena: flag("arena"), profile: flag("profile") });
   const rand = rng(0);
   const x = { dims: [batch, ...structure.input.shape.slice(1).map(Number)], data: Float32Array.from({ length: batch * 784 }, () => rand() * 2 - 1) };
   const labels = Int32Array.from({ length: batch }, () => Math.floor(rand() * 10));
@@ -72,9 +108,12 @@ async function benchMode(file: string, bn: EngineOptions["bn"]) {
   for (let j = 0; j < kMax; j++) sgd((await engine.step(positions.map((p) => p[j % p.length]!), x, labels, params)).grads);
   const warmupMs = performance.now() - t0;
   const times: number[] = [];
+  const torchTimes: number[] = [];
   let loss = 0;
+  if (torchSteps) for (let i = 0; i < 3; i++) await torchSteps.step(`bn_${bn}`);
   for (let s = 0; s < steps; s++) {
     const arch = positions.map((p) => p[Math.floor(rand() * p.length)]!);
+    if (torchSteps) torchTimes.push(await torchSteps.step(`bn_${bn}`));
     const t = performance.now();
     const r = await engine.step(arch, x, labels, params);
     sgd(r.grads);
@@ -88,28 +127,44 @@ async function benchMode(file: string, bn: EngineOptions["bn"]) {
     for (const r of rows.slice(0, 25)) console.error(JSON.stringify(r));
   }
   await engine.release();
-  return { ms: median(times), warmupMs, loss };
+  return { ms: median(times), torchInterleavedMs: torchTimes.length ? median(torchTimes) : undefined, warmupMs, loss };
 }
 
 function torchReference(): Record<string, number> | undefined {
-  if (flag("no-torch")) return undefined;
+  if (flag("no-torch") || flag("no-reference")) return undefined;
   const out = execFileSync("/usr/bin/python3", [join(BENCH_DIR, "torch_reference.py"), "--batch", String(batch), "--steps", String(steps), "--threads", String(threads)], { encoding: "utf8", cwd: BENCH_DIR, stdio: ["ignore", "pipe", "ignore"] });
   return JSON.parse(out.trim().split("\n").pop()!) as Record<string, number>;
 }
 
 async function main() {
   let file = arg("model", "");
-  if (!file) {
+  if (!file && arg("source", "bnnas") === "torch") {
     file = join(mkdtempSync(join(tmpdir(), "bnnas-bench-")), "fmnist-small.torch.onnx");
     execFileSync("/usr/bin/python3", [join(repo, "scripts/export-fmnist-torch.py"), file, "--bench-dir", BENCH_DIR], { stdio: ["ignore", "ignore", "inherit"] });
+  } else if (!file) {
+    file = join(mkdtempSync(join(tmpdir(), "bnnas-bench-")), "fmnist-small.onnx");
+    exportSupernet(builtinSpace("fmnist-small"), file, { seed: 0 });
   }
   const torch = torchReference();
+  const torchSteps = flag("no-torch") ? undefined : new TorchSteps();
+  await torchSteps?.ready();
   const results: Record<string, unknown> = { model: file, batch, steps, threads, activations };
   for (const bn of ["last", "all"] as const) {
-    const r = await benchMode(file, bn);
+    const r = await benchMode(file, bn, torchSteps);
     const ref = torch?.[`bn_${bn}_step_ms`];
-    results[`bn_${bn}`] = { bnnas_ms: +r.ms.toFixed(2), torch_ms: ref, ratio: ref ? +(r.ms / ref).toFixed(3) : undefined, warmup_ms: Math.round(r.warmupMs), last_loss: +r.loss.toFixed(4) };
+    const inter = r.torchInterleavedMs;
+    results[`bn_${bn}`] = {
+      bnnas_ms: +r.ms.toFixed(2),
+      torch_ms: ref,
+      ratio: ref ? +(r.ms / ref).toFixed(3) : undefined,
+      // PyTorch steps alternated with bnnas steps: both see the same machine load
+      torch_interleaved_ms: inter !== undefined ? +inter.toFixed(2) : undefined,
+      ratio_interleaved: inter ? +(r.ms / inter).toFixed(3) : undefined,
+      warmup_ms: Math.round(r.warmupMs),
+      last_loss: +r.loss.toFixed(4),
+    };
   }
+  torchSteps?.close();
   results.peak_rss_mb = Math.round(process.resourceUsage().maxRSS / 1024);
   console.log(JSON.stringify(results));
 }

@@ -11,6 +11,7 @@ import { register as extractSubnet } from "./extract-subnet.js";
 import { register as evalCommand } from "./eval.js";
 import { register as serve } from "./serve.js";
 import { register as train } from "./train.js";
+import { register as scoreOnnx } from "./score-onnx.js";
 
 export type RegisterCommand = (program: Command, io: CliIO) => void;
 
@@ -22,4 +23,5 @@ export const COMMANDS: RegisterCommand[] = [
   evalCommand,
   serve,
   train,
+  scoreOnnx,
 ];

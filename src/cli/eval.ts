@@ -22,6 +22,7 @@ interface Options extends NormalizationFlags {
   data?: string;
   arch?: string;
   recalibrateBn?: number;
+  recalibrateBatch: number;
   batch: number;
   limit?: number;
   device: Device;
@@ -42,6 +43,7 @@ export function register(program: Command, io: CliIO): void {
     .option("--data <dir>", "folder with IDX files (default: system Fashion-MNIST, else the shipped subset); the test split is evaluated")
     .option("--arch <A>", "for a supernet: the path to evaluate (mask position per layer)")
     .option("--recalibrate-bn <N>", "recompute BatchNorm statistics from N training batches first (SPOS)", intOption("--recalibrate-bn", 1))
+    .option("--recalibrate-batch <B>", "images per recalibration batch", intOption("--recalibrate-batch", 2, 65536), 128)
     .option("--batch <B>", "images per run", intOption("--batch", 1, 65536), 256)
     .option("--limit <N>", "evaluate only the first N test images", intOption("--limit", 1))
     .option("--device <d>", "cpu or cuda", choiceOption("--device", ["cpu", "cuda"] as const), "cpu")
@@ -79,7 +81,7 @@ export function register(program: Command, io: CliIO): void {
           throw new BnnasError(`${file}: has no BatchNormalization nodes to recalibrate (folded with --fold-bn?); evaluate it without --recalibrate-bn or extract it without --fold-bn`);
         }
         const train = loadDataset(opts.data, "train");
-        const batch = Math.min(opts.batch, 128);
+        const batch = opts.recalibrateBatch;
         const progress = new Progress(io, { label: "recalibrate-bn", total: opts.recalibrateBn, quiet: opts.quiet });
         const r = await recalibrateBatchNorm(model, train, norm, { batches: opts.recalibrateBn, batch, seed: opts.seed, device, threads: opts.threads, onBatch: (d) => progress.update(d) }, file);
         progress.finish();

@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { statSync } from "node:fs";
 import type { CliIO } from "./context.js";
 import { intOption } from "./options.js";
+import { Progress } from "../util/progress.js";
 import { loadSpace, BUILTIN_SPACES } from "../space/builtins.js";
 import { exportSupernet, supernetParams } from "../supernet/export.js";
 import { resolveSpace } from "../space/resolve.js";
@@ -30,7 +31,14 @@ export function register(program: Command, io: CliIO): void {
       const spec = loadSpace(opts.space);
       const started = Date.now();
       if (!opts.json) io.stderr(`exporting space '${spec.name}' (${supernetParams(resolveSpace(spec, Boolean(opts.unbiased))).toLocaleString("en-US")} parameters)...\n`);
-      const res = exportSupernet(spec, opts.output, { seed: opts.seed, unbiased: Boolean(opts.unbiased), externalData: opts.externalData ? true : "auto" });
+      const progress = new Progress(io, { label: "export layers", total: spec.layers.length, quiet: opts.json });
+      const res = exportSupernet(spec, opts.output, {
+        seed: opts.seed,
+        unbiased: Boolean(opts.unbiased),
+        externalData: opts.externalData ? true : "auto",
+        onLayer: (done) => progress.update(done),
+      });
+      progress.finish();
       const bytes = statSync(opts.output).size + (res.externalDataFile ? statSync(res.externalDataFile).size : 0);
       const m = res.manifest;
       const summary = {

@@ -3,9 +3,8 @@ import type { Command } from "commander";
 import type { CliIO } from "./context.js";
 import { UsageError } from "../errors.js";
 import { loadSpace } from "../space/builtins.js";
-import { buildSupernet } from "../supernet/export.js";
-import { structureFromManifest } from "../supernet/manifest.js";
-import { openSupernet } from "./info.js";
+import { spaceStructure } from "../supernet/export.js";
+import { loadSupernet } from "../supernet/load.js";
 import { archCost, archCostByLayer, formatArch, parseArch } from "../space/arch.js";
 import type { SupernetStructure } from "../supernet/structure.js";
 
@@ -14,13 +13,6 @@ interface Options {
   arch: string;
   unbiased?: boolean;
   json?: boolean;
-}
-
-/** Structure of a space without generating weights (costs come from the op files). */
-export function spaceStructure(nameOrFile: string, unbiased: boolean): { structure: SupernetStructure; name: string } {
-  const spec = loadSpace(nameOrFile);
-  const { manifest } = buildSupernet(spec, { unbiased, weights: false });
-  return { structure: structureFromManifest(manifest), name: spec.name };
 }
 
 const millions = (n: number) => `${(n / 1e6).toFixed(2)}M`;
@@ -40,14 +32,14 @@ export function register(program: Command, io: CliIO): void {
       let structure: SupernetStructure;
       let source: string;
       if (file !== undefined) {
-        const loaded = openSupernet(file);
+        const loaded = loadSupernet(file);
         if (loaded.countProblem) throw new UsageError(`${file}: cannot count MACs/params: ${loaded.countProblem}`);
         structure = loaded.structure;
         source = file;
       } else {
-        const s = spaceStructure(opts.space!, Boolean(opts.unbiased));
-        structure = s.structure;
-        source = s.name;
+        const spec = loadSpace(opts.space!);
+        structure = spaceStructure(spec, { unbiased: Boolean(opts.unbiased) });
+        source = spec.name;
       }
       const arch = parseArch(opts.arch, structure);
       const cost = archCost(structure, arch);

@@ -1,28 +1,8 @@
 /** `bnnas info FILE [--json]`: what a supernet file holds (space, layers, candidates, costs, training). */
 import type { Command } from "commander";
 import type { CliIO } from "./context.js";
-import { readModel } from "../onnx/model-io.js";
-import type { ModelProto } from "../onnx/proto.js";
-import { getTrainingRecord, readManifest, structureFromManifest, type Manifest } from "../supernet/manifest.js";
+import { getTrainingRecord } from "../supernet/manifest.js";
 import { loadSupernet } from "../supernet/load.js";
-import type { SupernetStructure } from "../supernet/structure.js";
-
-export interface OpenedSupernet {
-  model: ModelProto;
-  structure: SupernetStructure;
-  manifest?: Manifest;
-  /** Foreign files: why costs could not be counted. */
-  countProblem?: string;
-}
-
-/** A bnnas file is read through its manifest; anything else goes through the PyTorch-convention importer. */
-export function openSupernet(file: string): OpenedSupernet {
-  const model = readModel(file);
-  const manifest = readManifest(model, file);
-  if (manifest) return { model, structure: structureFromManifest(manifest), manifest };
-  const loaded = loadSupernet(file);
-  return { model: loaded.model, structure: loaded.structure, ...(loaded.countProblem ? { countProblem: loaded.countProblem } : {}) };
-}
 
 const fmt = (n: number | undefined) => (n === undefined ? "?" : n.toLocaleString("en-US"));
 
@@ -33,7 +13,8 @@ export function register(program: Command, io: CliIO): void {
     .argument("<file>", "a supernet ONNX file (bnnas or PyTorch convention)")
     .option("--json", "print JSON on stdout")
     .action((file: string, opts: { json?: boolean }) => {
-      const { model, structure: s, manifest, countProblem } = openSupernet(file);
+      // bnnas files are read through their manifest, others through the PyTorch-convention importer.
+      const { model, structure: s, manifest, countProblem } = loadSupernet(file);
       const training = getTrainingRecord(model, file);
       const architectures = s.layers.reduce((n, l) => n * l.candidates.length, 1);
       if (opts.json) {

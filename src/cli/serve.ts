@@ -51,6 +51,18 @@ export function register(program: Command, io: CliIO): void {
     .option("--mean <m,...>", "input normalisation mean for PNG/pixels (models without a bnnas manifest)")
     .option("--std <s,...>", "input normalisation std for PNG/pixels (models without a bnnas manifest)")
     .option("--quiet", "no access log on stderr")
+    .addHelpText(
+      "after",
+      `
+Requests (POST /predict):
+  application/json  [C,H,W] or [N,C,H,W] (or [H,W] for one channel) of model-input values, also as
+                    {"input": ...}; {"pixels": ...} takes 0..255 values and normalises them
+  image/png         one image: converted to the model's channels (1: luma 0.299R+0.587G+0.114B,
+                    3: RGB), transparency composited over black, resized bilinearly to H x W,
+                    normalised with the manifest's (or --mean/--std) normalisation
+Reply: {"batch": n, "predictions": [{"argmax": k, "probabilities": [softmax of the logits]}], "model_ms": t}
+Errors: 4xx with {"error": "..."}`,
+    )
     .action(async (file: string, opts: Options) => {
       const normalize = normalizationOptions(opts);
       const model = readModel(file);

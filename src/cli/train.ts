@@ -5,7 +5,7 @@
  * backward in src/train/engine.ts; this file wires options, files and output.
  */
 import { createHash } from "node:crypto";
-import { readFileSync, statSync, unlinkSync, existsSync } from "node:fs";
+import { readFileSync, statSync, unlinkSync, existsSync, mkdirSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import type { Command } from "commander";
 import type { CliIO } from "./context.js";
@@ -149,6 +149,9 @@ export function register(program: Command, io: CliIO): void {
         trainHead: Boolean(opts.trainHead),
         seed: opts.seed,
       };
+      if (opts.checkpointDir) {
+        try { mkdirSync(opts.checkpointDir, { recursive: true }); } catch (e) { throw new UsageError(`--checkpoint-dir ${opts.checkpointDir}: cannot create it (${(e as Error).message})`); }
+      }
       const ckFile = join(opts.checkpointDir ?? "", opts.checkpointDir ? `${basename(opts.output)}.ckpt` : `${opts.output}.ckpt`);
       if (!opts.resume && existsSync(ckFile)) {
         throw new UsageError(`checkpoint ${ckFile} exists from an earlier run: pass --resume to continue it, or delete it to start over`);
@@ -160,15 +163,17 @@ export function register(program: Command, io: CliIO): void {
       let result: TrainResult;
       try {
         let progress: Progress | undefined;
+        let last: Record<string, number> = {};
         result = await train({
           model, file, structure, engine, data, norm, config,
           checkpoint: { file: ckFile, every: opts.checkpointEvery ?? 0, resume: Boolean(opts.resume), fingerprint },
           onStep: (s) => {
-            progress ??= new Progress(io, { label: "train", total: s.total, quiet: opts.quiet || opts.json });
-            progress.update(s.step, { loss: s.loss, acc: s.accuracy, lr: s.lr });
+            progress ??= new Progress(io, { label: "train", total: s.total, quiet: opts.quiet });
+            last = { loss: s.loss, acc: s.accuracy, lr: s.lr };
+            progress.update(s.step, last);
           },
         });
-        progress?.finish();
+        progress?.finish(last);
       } finally {
         await engine.release();
       }

@@ -30,9 +30,6 @@ export interface Dataset {
 
 /** Debian's dataset-fashion-mnist package installs the full dataset here. */
 export const SYSTEM_FASHION_MNIST = "/usr/share/datasets/fashion-mnist";
-/** The class-balanced subset shipped in the repository (made by scripts/make-data-subset.ts). */
-export const SHIPPED_SUBSET = "data/fashion-mnist-subset";
-
 /** The repository (or installed package) root: the nearest ancestor holding package.json. */
 function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -44,10 +41,13 @@ function packageRoot(): string {
   }
 }
 
+/** The class-balanced subset shipped with bnnas (6,000 + 1,000 images; made by scripts/make-data-subset.ts). */
+export const SHIPPED_SUBSET = join(packageRoot(), "data", "fashion-mnist-subset");
+
 /** The data directory used without --data: the system Fashion-MNIST if installed, else the shipped subset. */
 export function defaultDataDir(): string {
   if (findIdxPair(SYSTEM_FASHION_MNIST, "train")) return SYSTEM_FASHION_MNIST;
-  return join(packageRoot(), SHIPPED_SUBSET);
+  return SHIPPED_SUBSET;
 }
 
 const PREFIX: Record<Split, string[]> = { train: ["train"], test: ["t10k", "test"] };

@@ -8,10 +8,10 @@ import { basename } from "node:path";
 import type { ModelProto } from "../onnx/proto.js";
 import { GraphIndex } from "../onnx/graph.js";
 import { loadSupernet } from "../supernet/load.js";
-import { readManifest, getTrainingRecord, type Manifest } from "../supernet/manifest.js";
+import { readManifest, getTrainingRecord, MANIFEST_KEY, type Manifest } from "../supernet/manifest.js";
 import type { SupernetStructure } from "../supernet/structure.js";
 import { archCost } from "../space/arch.js";
-import { InputFileError, NotASupernetError } from "../errors.js";
+import { FoldedBatchNormError, InputFileError, NotASupernetError } from "../errors.js";
 import { readModel } from "../onnx/model-io.js";
 import { extractSubnet, type ExtractResult } from "./subnet.js";
 import { countParams, readSubnetManifest, sha256, writeSubnetManifest, SUBNET_MANIFEST_FORMAT, type InputNormalization, type SubnetManifest } from "./provenance.js";
@@ -24,7 +24,7 @@ export type ModelKind = "supernet" | "subnet";
  */
 export function modelKind(model: ModelProto): ModelKind {
   if (readSubnetManifest(model)) return "subnet";
-  if (model.metadataProps.some((e) => e.key === "bnnas.manifest")) return "supernet";
+  if (model.metadataProps.some((e) => e.key === MANIFEST_KEY)) return "supernet";
   return new GraphIndex(model.graph!).feeds.length > 1 ? "supernet" : "subnet";
 }
 
@@ -45,7 +45,7 @@ export function openSupernet(file: string, options: { pattern?: string } = {}): 
     loaded = loadSupernet(file, { pattern: options.pattern });
   } catch (e) {
     // The loader's message is right for a broken supernet; a clean subnet deserves a plainer one.
-    if (e instanceof NotASupernetError) {
+    if (e instanceof NotASupernetError || e instanceof FoldedBatchNormError) {
       const model = readModel(file);
       if (modelKind(model) === "subnet") throw notASupernet(file, model);
     }
@@ -101,5 +101,6 @@ export function extractWithManifest(src: OpenedSupernet, arch: readonly number[]
     })(),
   };
   writeSubnetManifest(result.model, manifest);
+  result.model.docString = `bnnas subnet ${arch.join(",")} (${result.names.join(", ")}) of ${manifest.space}, extracted from ${manifest.source.file}`;
   return { ...result, manifest };
 }

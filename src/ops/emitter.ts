@@ -70,7 +70,7 @@ export class Emitter {
     const mean = this.floatInit(`${name}.mean`, [channels], (d) => d.fill(0));
     const variance = this.floatInit(`${name}.var`, [channels], (d) => d.fill(1));
     const output = this.b.op("BatchNormalization", [input, scale, bias, mean, variance], { epsilon: attr.float(BN_EPSILON), momentum: attr.float(BN_MOMENTUM) }, name);
-    return { output, ref: { node: name, scale, bias, mean, var: variance } };
+    return { output, ref: { node: this.b.nodes.at(-1)!.name, scale, bias, mean, var: variance } };
   }
 
   /** ReLU (Relu) or ReLU6 (Clip to [0, 6], as PyTorch exports clamp/ReLU6). */

@@ -16,6 +16,18 @@ export interface RuntimeOptions {
   threads?: number;
   /** Disable graph optimisations (for debugging numerics). */
   noOptimize?: boolean;
+  /**
+   * Free intermediate buffers after each run instead of keeping them in a per-session arena:
+   * for processes holding many sessions (the training engine has one per block kind), where
+   * arenas would otherwise add up to gigabytes.
+   */
+  noArena?: boolean;
+  /**
+   * Let idle intra-op worker threads sleep instead of spin-waiting after a run. With many
+   * sessions run one after another (the training engine), a spinning worker of the previous
+   * session competes for the cores with the next session's run.
+   */
+  noSpin?: boolean;
 }
 
 export const CUDA_HELP =
@@ -47,6 +59,11 @@ export class Session {
       graphOptimizationLevel: options.noOptimize ? "disabled" : "all",
       logSeverityLevel: 3,
     };
+    if (options.noSpin) sessionOptions.extra = { session: { intra_op: { allow_spinning: "0" }, inter_op: { allow_spinning: "0" } } };
+    if (options.noArena) {
+      sessionOptions.enableCpuMemArena = false;
+      sessionOptions.enableMemPattern = false;
+    }
     if (options.threads !== undefined) {
       sessionOptions.intraOpNumThreads = options.threads;
       sessionOptions.interOpNumThreads = 1;

@@ -22,6 +22,7 @@ export const LIMITS = {
 
 /** Names appear inside initializer names (`layers.3.<name>.bn3.scale`): no dots, no spaces. */
 export const NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
+const RESERVED_NAMES = ["sum", "out"];
 const NAME_HELP = "use letters, digits, '_' or '-' (no dots or spaces), starting with a letter, at most 64 characters";
 
 const TOP_KEYS = ["name", "description", "input", "classes", "stem", "candidates", "layers", "head", "fixedDepth"] as const;
@@ -75,6 +76,8 @@ export function validateSpace(raw: unknown, file?: string): SpaceSpec {
   });
   const seen = new Map<string, number>();
   candidates.forEach((c, i) => {
+    // The exporter names each layer's masked sum `layers.<l>.sum` -> `layers.<l>.out`.
+    if (RESERVED_NAMES.includes(c.name)) throw candAt.index(i).key("name").error(`'${c.name}' is reserved (${RESERVED_NAMES.join(", ")}); choose another name`);
     if (seen.has(c.name)) throw candAt.index(i).key("name").error(`'${c.name}' is already the name of candidates[${seen.get(c.name)}]`);
     seen.set(c.name, i);
   });

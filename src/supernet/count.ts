@@ -315,6 +315,24 @@ export function nodeCosts(model: ModelProto, dataInput: string): Map<NodeProto, 
         out = [{ shape }];
         break;
       }
+      case "Split": {
+        const xs = need().shape;
+        let axis = attrInt(node, "axis", 0);
+        if (axis < 0) axis += xs.length;
+        const parts = node.output.length;
+        let sizes = node.input[1] ? constInts(node.input[1], node) : attrInts(node, "split", []);
+        if (!sizes) throw new Error(`cannot count Split node '${node.name}': its sizes are not constant`);
+        if (sizes.length === 0) {
+          const chunk = Math.ceil(xs[axis]! / parts); // equal parts, the last one smaller (opset 18's num_outputs rule)
+          sizes = Array.from({ length: parts }, (_, i) => Math.min(chunk, xs[axis]! - chunk * i));
+        }
+        out = sizes.map((n) => {
+          const shape = xs.slice();
+          shape[axis] = n;
+          return { shape };
+        });
+        break;
+      }
       case "Transpose": {
         const xs = need().shape;
         const perm = attrInts(node, "perm", xs.map((_, i) => xs.length - 1 - i));

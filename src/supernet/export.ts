@@ -11,17 +11,18 @@
  * momentum 0.9). Names are derived (`layers.3.mb_k5_e6.bn3.scale`) and weights come from
  * PRNG streams keyed by (seed, name), so the same space and seed give byte-identical files.
  */
-import { GraphBuilder } from "../onnx/builder.js";
+import { GraphBuilder, attr } from "../onnx/builder.js";
 import type { ModelProto } from "../onnx/proto.js";
 import { int64Tensor } from "../onnx/tensor.js";
 import { writeModel } from "../onnx/model-io.js";
-import { attr } from "../onnx/builder.js";
 import { Emitter } from "../ops/emitter.js";
 import { opKind } from "../ops/index.js";
 import { UsageError, SpaceError } from "../errors.js";
 import { resolveSpace, type PlacedOp, type ResolvedSpace } from "../space/resolve.js";
 import type { SpaceSpec } from "../space/spec.js";
-import { MANIFEST_FORMAT, writeManifest, type Manifest, type ManifestLayer } from "./manifest.js";
+import { validateSpace } from "../space/validate.js";
+import { MANIFEST_FORMAT, structureFromManifest, writeManifest, type Manifest, type ManifestLayer } from "./manifest.js";
+import type { SupernetStructure } from "./structure.js";
 
 export interface BuildOptions {
   /** PRNG seed for the initialisation (0 .. 2^32-1). Default 0. */
@@ -30,6 +31,8 @@ export interface BuildOptions {
   unbiased?: boolean;
   /** Generate weights (default true); false builds the graph and manifest with empty initializers. */
   weights?: boolean;
+  /** Called after each choice layer is built (for progress display). */
+  onLayer?: (done: number, total: number) => void;
 }
 
 /** A supernet past this many parameters is refused before allocating it (4 GiB of float32). */
@@ -53,7 +56,12 @@ function emitFixed(em: Emitter, ops: readonly PlacedOp[], prefix: string, input:
   return x;
 }
 
-export function buildSupernet(spec: SpaceSpec, options: BuildOptions = {}): { model: ModelProto; manifest: Manifest; resolved: ResolvedSpace } {
+/**
+ * Builds the supernet of a space in memory. The spec is validated (and normalised) first, so a
+ * library user's hand-written object gets the same path-naming errors as a space file.
+ */
+export function buildSupernet(input: SpaceSpec, options: BuildOptions = {}): { model: ModelProto; manifest: Manifest; resolved: ResolvedSpace } {
+  const spec = validateSpace(input);
   const seed = options.seed ?? 0;
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new UsageError(`--seed takes a whole number from 0 to 4294967295, not ${seed}`);
   const unbiased = options.unbiased ?? false;
@@ -92,6 +100,7 @@ export function buildSupernet(spec: SpaceSpec, options: BuildOptions = {}): { mo
       };
     });
     x = b.node("Sum", candidates.map((c) => c.masked), {}, { name: `layers.${l}.sum`, outputs: [`layers.${l}.out`] })[0]!;
+    options.onLayer?.(l + 1, r.layers.length);
     return { label: layer.label, input: layerInput, output: x, mask: masks[l]!, candidates: candidates.map(({ masked: _masked, ...c }) => c) };
   });
 
@@ -116,6 +125,14 @@ export function buildSupernet(spec: SpaceSpec, options: BuildOptions = {}): { mo
   const model = b.build({ name: `bnnas_${spec.name.replace(/-/g, "_")}`, docString: `bnnas supernet of space '${spec.name}' (seed ${seed}${unbiased ? ", unbiased" : ""})` });
   writeManifest(model, manifest);
   return { model, manifest, resolved: r };
+}
+
+/**
+ * The SupernetStructure (with costs) a space's supernet has, without generating weights: for
+ * counting and parsing architectures against a space (`bnnas flops --space`).
+ */
+export function spaceStructure(spec: SpaceSpec, options: { unbiased?: boolean } = {}): SupernetStructure {
+  return structureFromManifest(buildSupernet(spec, { unbiased: options.unbiased ?? false, weights: false }).manifest);
 }
 
 export interface ExportOptions extends BuildOptions {

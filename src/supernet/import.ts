@@ -3,7 +3,7 @@
  * (../../../shared/pytorch-bridge.md): every layer computes sum_k mask[k] * candidate_k(h).
  *
  * How the graph is read:
- *  1. Mask inputs are float feeds of rank 1 ([K]) or 2 ([L, K]) with static shape whose scalar
+ *  1. Mask inputs are float feeds of rank 1 ([K]) or 2 ([L, K]) whose scalar
  *     entries (picked with Gather / Slice by constant indices, possibly through Squeeze,
  *     Unsqueeze, Reshape, Cast...) multiply a tensor (Mul). Each such Mul is one candidate term:
  *     (mask, row, position) -> candidate output.
@@ -62,8 +62,7 @@ function constIndex(index: GraphIndex, name: string | undefined): { value: numbe
   const c = index.constant(name);
   if (!c) return undefined;
   if (c.data.length !== 1 || c.dims.length > 1) return undefined;
-  const v = c.data[0];
-  const value = typeof v === "bigint" ? Number(v) : Number(v);
+  const value = Number(c.data[0]);
   if (!Number.isInteger(value)) return undefined;
   return { value, keepsAxis: c.dims.length === 1 };
 }
@@ -79,7 +78,7 @@ function constInts(index: GraphIndex, name: string | undefined): number[] | unde
  * Follows one mask input through indexing ops. `axes[i]` is the original mask axis that axis i of
  * the current tensor still ranges over, or -1 for a size-1 axis whose entry is already fixed.
  */
-function findMaskTerms(index: GraphIndex, mask: string, shape: number[]): MaskTerm[] {
+function findMaskTerms(index: GraphIndex, mask: string, shape: (number | undefined)[]): MaskTerm[] {
   const terms: MaskTerm[] = [];
   const form = shape.length === 2 ? "matrix" : "vector";
   const seen = new Set<string>();
@@ -109,9 +108,9 @@ function findMaskTerms(index: GraphIndex, mask: string, shape: number[]): MaskTe
         const idx = constIndex(index, node.input[1]);
         const orig = axes[axis];
         if (!idx || orig === undefined || orig < 0) continue;
-        const size = shape[orig]!;
+        const size = shape[orig] ?? Infinity; // a symbolic mask dim: any non-negative index
         const v = idx.value < 0 ? idx.value + size : idx.value;
-        if (v < 0 || v >= size) continue;
+        if (!(v >= 0 && v < size)) continue;
         const nextSel = sel.slice();
         nextSel[orig] = v;
         const nextAxes = axes.slice();
@@ -132,7 +131,7 @@ function findMaskTerms(index: GraphIndex, mask: string, shape: number[]): MaskTe
           const orig = axes[axis];
           if (orig === undefined) { ok = false; break; }
           if (orig < 0) continue;
-          const size = shape[orig]!;
+          const size = shape[orig] ?? Infinity;
           const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + size : v, 0), size);
           const s = clamp(starts[i]!);
           const e = clamp(ends[i]!);
@@ -245,9 +244,9 @@ export function inferStructure(model: ModelProto, options: ImportOptions = {}): 
   for (const feed of index.feeds) {
     const shape = staticShape(feed);
     const et = elemType(feed);
-    if (!shape || (shape.length !== 1 && shape.length !== 2) || !shape.every((d) => typeof d === "number" && d > 0)) continue;
+    if (!shape || (shape.length !== 1 && shape.length !== 2)) continue;
     if (et !== undefined && !FLOAT_TYPES.has(et)) continue;
-    const terms = findMaskTerms(index, feed.name, shape as number[]);
+    const terms = findMaskTerms(index, feed.name, shape.map((d) => (typeof d === "number" && d > 0 ? d : undefined)));
     if (terms.length) byMask.set(feed.name, terms);
   }
   if (byMask.size === 0) {

@@ -49,6 +49,8 @@ export interface Manifest {
   space: SpaceSpec;
   seed: number;
   unbiased: boolean;
+  /** Data input: name, [C, H, W] (the graph adds a dynamic batch dim), and per-channel
+   *  normalisation applied to pixels scaled to [0, 1]: x = (p / 255 - mean[c]) / std[c]. */
   input: { name: string; shape: [number, number, number]; normalize: { mean: number[]; std: number[] } };
   classes: number;
   /** Logits tensor. */

@@ -12,7 +12,7 @@ import type { ModelProto } from "../onnx/proto.js";
 import type { Device } from "../runtime/ort.js";
 import { readFloats, type Tensor } from "../onnx/tensor.js";
 import type { SupernetStructure } from "../supernet/structure.js";
-import { BnnasError } from "../errors.js";
+import { BnnasError, UsageError } from "../errors.js";
 import { partitionSupernet, pathSegments, type Partition, type Segment } from "./engine/partition.js";
 import { buildBlock, buildHead, type ActivationPolicy, type BuiltBlock, type BuiltHead } from "./engine/blocks.js";
 import { SessionCache, type KindTiming } from "./engine/sessions.js";
@@ -23,8 +23,12 @@ export interface EngineOptions {
   labelSmoothing: number;
   device?: Device;
   threads?: number;
-  /** Keep forward activations for the backward ("save", default) or recompute them in the backward run. */
+  /** Recompute forward activations inside the backward run ("recompute", default: measured faster, as copying saved activations out of and back into onnxruntime costs more than the recomputation) or save them ("save"). */
   activations?: ActivationPolicy;
+  /** Keep onnxruntime's per-session memory arenas (faster allocation, far more memory with many sessions); default false. */
+  arena?: boolean;
+  /** Let onnxruntime's idle worker threads spin-wait (ORT's default); default false: they sleep, see RuntimeOptions.noSpin. */
+  spin?: boolean;
   /** Record wall time per block kind (see TrainEngine.timings). */
   profile?: boolean;
 }
@@ -57,6 +61,7 @@ function headWeights(head: Segment): string[] {
 }
 
 export async function createEngine(model: ModelProto, structure: SupernetStructure, options: EngineOptions): Promise<TrainEngine> {
+  if (!(options.labelSmoothing >= 0 && options.labelSmoothing < 1)) throw new UsageError(`label smoothing must be in [0, 1), got ${options.labelSmoothing}`);
   const partition = partitionSupernet(model, structure);
   const engine = new PathTrainer(structure, partition, options);
   return engine;
@@ -73,14 +78,14 @@ class PathTrainer implements TrainEngine {
   private readonly initial = new Map<string, Float32Array>();
 
   constructor(private readonly structure: SupernetStructure, private readonly p: Partition, private readonly options: EngineOptions) {
-    this.sessions = new SessionCache({ device: options.device, threads: options.threads }, options.profile ?? false);
+    this.sessions = new SessionCache({ device: options.device, threads: options.threads, noArena: !(options.arena ?? false), noSpin: !(options.spin ?? false) }, options.profile ?? false);
     for (const l of structure.layers) for (const c of l.candidates) if (c.indicator) this.indicatorBns.add(c.indicator.node);
     this.headParams = options.trainHead ? headWeights(p.head) : [];
     const logits = p.shapes.get(p.head.output)!;
     const k = logits[logits.length - 1];
     if (logits.length !== 2 || typeof k !== "number") throw new BnnasError(`the supernet's output '${p.head.output}' has shape [${logits}]; bnnas trains classifiers with [batch, classes] logits`);
     this.classes = k;
-    this.policy = options.activations ?? "save";
+    this.policy = options.activations ?? "recompute";
   }
 
   /** gamma/beta of a segment's BNs that train under the --bn mode. */
@@ -139,6 +144,9 @@ class PathTrainer implements TrainEngine {
   async step(arch: readonly number[], x: Tensor, labels: Int32Array, params: ReadonlyMap<string, Float32Array>): Promise<StepResult> {
     const segs = pathSegments(this.p, this.structure, arch);
     const n = x.dims[0]!;
+    const want = this.structure.input.shape.slice(1);
+    if (x.dims.length !== want.length + 1 || want.some((d, i) => typeof d === "number" && d !== x.dims[i + 1]))
+      throw new BnnasError(`engine: input batch has shape [${x.dims}]; the supernet's input '${this.structure.input.name}' takes [batch, ${want.join(", ")}]`);
     if (labels.length !== n) throw new BnnasError(`engine: ${labels.length} labels for a batch of ${n}`);
     const bodies = segs.slice(0, -1);
     // Segment i needs d input iff some earlier segment trains.

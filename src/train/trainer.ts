@@ -225,6 +225,8 @@ export async function train(run: TrainRun): Promise<TrainResult> {
     const grads = new Map<string, Float32Array>();
     let lossSum = 0;
     let correct = 0;
+    // With --sampler fair the K paths share the batch; each path's forward updates the running
+    // statistics of its BNs, as K PyTorch forwards would, and the gradients are summed (FairNAS).
     const paths = sampler.paths(step);
     for (const path of paths) {
       for (const name of engine.trainableOnPath(path)) state.ensureParam(name);

@@ -63,10 +63,11 @@ describe("bnnas eval", () => {
     const viaPath = await run(["eval", MATRIX, "--arch", "3,2,3", "--data", data, "--json", "--quiet", "--threads", "1", ...norm]);
     expect(viaPath.code, viaPath.err).toBe(0);
     expect((JSON.parse(viaPath.out) as { accuracy: number }).accuracy).toBe(viaSub.accuracy);
-    const recal = await run(["eval", MATRIX, "--arch", "3,2,3", "--data", data, "--recalibrate-bn", "2", "--batch", "32", "--json", "--threads", "1", ...norm]);
+    const recal = await run(["eval", MATRIX, "--arch", "3,2,3", "--data", data, "--recalibrate-bn", "2", "--recalibrate-batch", "32", "--json", "--threads", "1", ...norm]);
     expect(recal.code, recal.err).toBe(0);
     const rj = JSON.parse(recal.out) as { recalibrate_bn: { batches: number; batchnorms: number; rule: string }; accuracy: number };
     expect(rj.recalibrate_bn.batches).toBe(2);
+    expect((rj.recalibrate_bn as unknown as { images: number }).images).toBe(64);
     expect(rj.recalibrate_bn.batchnorms).toBeGreaterThan(0);
     expect(rj.recalibrate_bn.rule).toMatch(/momentum=None/);
     expect(recal.err).toMatch(/recalibrate-bn 2\/2/);

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { main } from "../../src/cli/index.js";
 import { memoryIO } from "../../src/cli/context.js";
@@ -42,6 +42,18 @@ describe("bnnas export-supernet", () => {
     expect(await main(["export-supernet", ...args], io)).toBe(code);
     expect(io.err.join("")).toMatch(expected);
     expect(io.err.join("")).not.toMatch(/\n.+\n/); // one line, no stack trace
+  });
+
+  test("a malformed space file: one line with the file and the JSON path", async () => {
+    const dir = tempDir();
+    const file = join(dir, "bad.json");
+    const spec = JSON.parse(readFileSync(join(import.meta.dirname, "../../models/fmnist-small.json"), "utf8"));
+    spec.layers[3].candidates = ["x"];
+    writeFileSync(file, JSON.stringify(spec));
+    const io = memoryIO();
+    expect(await main(["export-supernet", "--space", file, "-o", join(dir, "x.onnx")], io)).toBe(1);
+    expect(io.err.join("")).toBe(`bnnas: error: ${file}: layers[3].candidates: unknown field (expected one of: label, in, out, stride, allowed)\n`);
+    expect(readdirSync(dir)).toEqual(["bad.json"]);
   });
 
   test("unwritable output: clear error, no partial file", async () => {

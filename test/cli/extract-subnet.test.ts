@@ -112,12 +112,14 @@ describe("bnnas extract-subnet", () => {
   it("refuses bad input with one clear line and a non-zero exit", async () => {
     const sub = join(dir, "sub.onnx");
     expect((await run(["extract-subnet", TORCH_TINY, "--arch", "2,0,3", "-o", sub])).code).toBe(0);
+    expect((await run(["extract-subnet", TORCH_TINY, "--arch", "1,1,1", "-o", join(dir, "folded-sub.onnx"), "--fold-bn"])).code).toBe(0);
     const cases: [string[], number, RegExp][] = [
       [["extract-subnet", TORCH_TINY, "--arch", "2,3,3", "-o", join(dir, "x.onnx")], 2, /layer 1: 3 is not a candidate of this layer; allowed: 0=op0, 1=op1, 2=op2/],
       [["extract-subnet", TORCH_TINY, "--arch", "2,0", "-o", join(dir, "x.onnx")], 2, /has 2 values, but the supernet has 3 layers/],
       [["extract-subnet", sub, "--arch", "2,0,3", "-o", join(dir, "x.onnx")], 1, /is a subnet bnnas extracted \(arch 2,0,3\), not a supernet/],
       [["extract-subnet", TORCH_TINY.replace("preserve", "eval"), "--arch", "2,0,3", "-o", join(dir, "x.onnx")], 1, /BatchNorm was folded into Conv/],
       [["extract-subnet", sub, "--arch", "2,0,3", "-o", sub], 2, /is the supernet itself/],
+      [["extract-subnet", join(dir, "folded-sub.onnx"), "--arch", "2,0,3", "-o", join(dir, "x.onnx")], 1, /is a subnet bnnas extracted \(arch 1,1,1\), not a supernet/],
       [["extract-subnet", join(dir, "missing.onnx"), "--arch", "1", "-o", join(dir, "x.onnx")], 1, /no such file/],
       [["extract-subnet", TORCH_TINY, "--arch", "2,0,3", "-o", join(dir, "nodir", "x.onnx")], 1, /does not exist/],
     ];

@@ -19,6 +19,13 @@ describe("bnnas flops", () => {
     expect(j.layers).toHaveLength(6);
   });
 
+  test("--unbiased counts the BatchNorm after skip", async () => {
+    const plain = JSON.parse((await flops(["--space", "fmnist-small", "--arch", "5,5,6,5,6,6", "--json"])).out);
+    const unbiased = JSON.parse((await flops(["--space", "fmnist-small", "--unbiased", "--arch", "5,5,6,5,6,6", "--json"])).out);
+    expect(unbiased.macs).toBe(plain.macs);
+    expect(unbiased.params - plain.params).toBe(2 * 32 + 2 * 64 + 2 * 64);
+  });
+
   test("paper form on bnnas-mbv2, human output", async () => {
     const r = await flops(["--space", "bnnas-mbv2", "--arch", "3,-1,0,4,0,-1,-1,0,4,-1,4,4,1,4,2,0,0,4,0,2,2"]);
     expect(r.code).toBe(0);

@@ -42,6 +42,22 @@ describe("bnnas info", () => {
     expect(j.architectures).toBe(6 ** 3 * 7 ** 3);
   });
 
+  test("a file without a bnnas manifest is described from its graph", async () => {
+    const dir = tempDir();
+    const file = join(dir, "f.onnx");
+    expect(await main(["export-supernet", "--space", "fmnist-small", "-o", file], memoryIO())).toBe(0);
+    const model = readModel(file);
+    model.metadataProps = [];
+    writeModel(file, model);
+    const r = await info([file]);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("PyTorch-convention supernet (no bnnas manifest; structure read from the graph)");
+    expect(r.out).toContain("6 choice layers, 74,088 architectures");
+    expect(r.out).toContain("training: none");
+    const j = JSON.parse((await info([file, "--json"])).out);
+    expect(j).toMatchObject({ source: "pytorch", space: null, fixed: { macs: 28_864, params: 826 } });
+  });
+
   test("bad input: missing file, not ONNX", async () => {
     expect((await info(["/nonexistent.onnx"])).err).toMatch(/^bnnas: error: \/nonexistent.onnx: no such file\n$/);
     const r = await info([join(import.meta.dirname, "../../models/fmnist-small.json")]);

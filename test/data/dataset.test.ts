@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { mkdtempSync, mkdirSync, writeFileSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { encodeIdx, readIdx } from "../../src/data/idx.js";
-import { loadDataset, splitValidation, SHIPPED_SUBSET } from "../../src/data/dataset.js";
+import { loadDataset, splitValidation, defaultDataDir, SHIPPED_SUBSET, SYSTEM_FASHION_MNIST } from "../../src/data/dataset.js";
 import { makeBatch, epochOrder, batchesPerEpoch, sequentialBatches, FASHION_MNIST_NORMALIZATION } from "../../src/data/batches.js";
 import { InputFileError, UsageError } from "../../src/errors.js";
 
@@ -82,6 +82,20 @@ describe("IDX reader", () => {
     const ds = loadDataset(dir, "test");
     expect(ds.count).toBe(2);
     expect(ds.classes).toBe(10);
+  });
+});
+
+describe("default dataset", () => {
+  it("is Debian's full Fashion-MNIST when installed, else the shipped subset", () => {
+    const ds = loadDataset(undefined, "test");
+    if (existsSync(join(SYSTEM_FASHION_MNIST, "t10k-images-idx3-ubyte.gz"))) {
+      expect(defaultDataDir()).toBe(SYSTEM_FASHION_MNIST);
+      expect(ds.count).toBe(10000);
+    } else {
+      expect(defaultDataDir()).toMatch(/data\/fashion-mnist-subset$/);
+      expect(ds.count).toBe(1000);
+    }
+    expect([ds.height, ds.width, ds.classes]).toEqual([28, 28, 10]);
   });
 });
 

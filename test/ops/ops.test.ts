@@ -4,10 +4,11 @@
  * selected at least once, plus a soft mask mixing all candidates (checks the Sum).
  */
 import { describe, expect, test } from "vitest";
+import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { buildSupernet } from "../../src/supernet/export.js";
 import { writeModel } from "../../src/onnx/model-io.js";
-import { maxAbsDiff, oneHotMasks, randomInput, randomizeBatchNorms, runMasks, tempDir, torchLogits } from "../supernet/oracle.js";
+import { PYTHON, maxAbsDiff, oneHotMasks, randomInput, randomizeBatchNorms, runMasks, tempDir, torchLogits } from "../supernet/oracle.js";
 import { allOpsSpace } from "./all-ops-space.js";
 
 describe.each([false, true])("all op kinds, unbiased=%s", (unbiased) => {
@@ -34,6 +35,9 @@ describe.each([false, true])("all op kinds, unbiased=%s", (unbiased) => {
       expect(o.every(Number.isFinite)).toBe(true);
       expect(maxAbsDiff(o, torch[i]!), `mask set ${i}`).toBeLessThan(2e-4);
     });
+    // Every op kind also passes the ONNX checker (full_check runs shape inference).
+    const checked = execFileSync(PYTHON, ["-c", "import sys, onnx; onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True); print('ok')", file], { encoding: "utf8" });
+    expect(checked.trim()).toBe("ok");
     // Distinct architectures really give distinct outputs.
     expect(maxAbsDiff(ours[0]!, [Array.from(ours[1]!)])).toBeGreaterThan(1e-4);
   });

@@ -122,6 +122,16 @@ describe("bnnas serve (real HTTP on 127.0.0.1)", () => {
     expect((await fetch(`${srv.url}/health`)).status).toBe(200);
   });
 
+  it("answers concurrent requests, each with its own result", async () => {
+    const bodies = Array.from({ length: 12 }, (_, i) => JSON.stringify(image(i % 2)));
+    const results = await Promise.all(bodies.map((b) => post(b, "application/json")));
+    results.forEach((r, i) => {
+      expect(r.status).toBe(200);
+      const p = (r.json.predictions as Pred[])[0]!;
+      expect(closeTo(p.probabilities, softmax(want.logits, (i % 2) * 5, 5), 1e-6)).toBe(true);
+    });
+  });
+
   it("refuses a port already in use with a clear error", async () => {
     await expect(startServer(predictor, { port: srv.port })).rejects.toThrow(BnnasError);
     await expect(startServer(predictor, { port: srv.port })).rejects.toThrow(/port \d+ on 127\.0\.0\.1 is already in use/);

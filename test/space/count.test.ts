@@ -30,11 +30,12 @@ describe("counting (MACs of Conv+Linear, params of conv/linear weights, linear b
     // Spatial sizes per the spec: 112 -> 56 (layers 0-3) -> 28 (4-7) -> 14 (8-15) -> 7 (16-20).
     expect(r.layers.map((l) => l.outShape.h)).toEqual([56, 56, 56, 56, 28, 28, 28, 28, 14, 14, 14, 14, 14, 14, 14, 14, 7, 7, 7, 7, 7]);
     expect(r.headOut).toEqual({ c: 1728, h: 7, w: 7 });
-    // A paper-form architecture is within the paper's 475M search limit range of sizes.
+    // The architecture quoted in bnnas-mbv2.md (BN-NAS's searched net, reported at ~470M FLOPs)
+    // lands just under the paper's 475M search limit.
     const s = structureOf("bnnas-mbv2");
     const cost = archCost(s, parseArch("3,-1,0,4,0,-1,-1,0,4,-1,4,4,1,4,2,0,0,4,0,2,2", s));
-    expect(cost.macs).toBeGreaterThan(200e6);
-    expect(cost.macs).toBeLessThan(600e6);
+    expect(cost.macs).toBeGreaterThan(465e6);
+    expect(cost.macs).toBeLessThanOrEqual(475e6);
   });
 
   test("the op files' analytic costs equal what the emitted graph holds (ONNX shape inference)", () => {

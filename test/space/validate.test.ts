@@ -90,6 +90,7 @@ describe("malformed space files name the JSON path", () => {
     ["unknown allowed", (s: any) => (s.layers[0].allowed[0] = "mb_k9"), /layers\[0\]\.allowed\[0\]: unknown candidate 'mb_k9'/],
     ["duplicate candidate name", (s: any) => (s.candidates[3].name = "mb_k3_e3"), /candidates\[3\]\.name: 'mb_k3_e3' is already the name of candidates\[0\]/],
     ["name with a dot", (s: any) => (s.candidates[3].name = "mb.k5"), /candidates\[3\]\.name: "mb.k5" is not allowed/],
+    ["reserved name", (s: any) => (s.candidates[3].name = "sum"), /candidates\[3\]\.name: 'sum' is reserved/],
     ["unknown field", (s: any) => (s.layers[0].strides = 2), /layers\[0\]\.strides: unknown field/],
     ["unknown op field", (s: any) => (s.candidates[0].op.kernel = 3), /candidates\[0\]\.op\.kernel: unknown field for op 'mbconv'/],
     ["zero std", (s: any) => (s.input.normalize.std = [0]), /input\.normalize\.std\[0\]: must be greater than 0/],

@@ -51,3 +51,67 @@ describe("engine vs PyTorch on torch-tiny (train_step)", () => {
     });
   }
 });
+
+describe("engine modes on torch-tiny", () => {
+  const c = expected.train_step.cases[0]!;
+  const x = { dims: c.input_shape, data: Float32Array.from(c.input) };
+  const labels = Int32Array.from(c.labels);
+
+  it("--bn last trains only each candidate's indicator BN, with the same gradients as --bn all", async () => {
+    const { model, structure } = loadSupernet(`${DIR}/supernet.preserve.onnx`);
+    const all = await createEngine(model, structure, { bn: "all", trainHead: false, labelSmoothing: 0, threads: 1 });
+    const last = await createEngine(model, structure, { bn: "last", trainHead: false, labelSmoothing: 0, threads: 1 });
+    try {
+      const indicators = c.arch.flatMap((pos, l) => {
+        const ind = structure.layers[l]!.candidates.find((k) => k.position === pos)!.indicator;
+        return ind ? [ind.scale, ind.bias] : [];
+      });
+      expect(last.trainableOnPath(c.arch).sort()).toEqual(indicators.sort());
+      const ra = await all.step(c.arch, x, labels, new Map());
+      const rl = await last.step(c.arch, x, labels, new Map());
+      expect(rl.loss).toBeCloseTo(ra.loss, 6);
+      expect([...rl.grads.keys()].sort()).toEqual(indicators.sort());
+      for (const [name, g] of rl.grads) relClose(g, Array.from(ra.grads.get(name)!), 1e-5, name);
+      // batch statistics cover every BN on the path, stem included, whatever trains
+      expect(rl.batchStats.size).toBe(ra.batchStats.size);
+    } finally {
+      await all.release();
+      await last.release();
+    }
+  });
+
+  it("--train-head with label smoothing: head and BN gradients match central differences of the engine's loss", async () => {
+    const { model, structure } = loadSupernet(`${DIR}/supernet.preserve.onnx`);
+    const engine = await createEngine(model, structure, { bn: "last", trainHead: true, labelSmoothing: 0.1, threads: 1 });
+    try {
+      const names = engine.trainableOnPath(c.arch);
+      expect(names).toEqual(expect.arrayContaining(["head.weight", "head.bias"]));
+      const params = new Map<string, Float32Array>();
+      for (const t of model.graph!.initializer) if (names.includes(t.name)) params.set(t.name, readFloats(t));
+      const r = await engine.step(c.arch, x, labels, params);
+      expect(r.correct).toBeGreaterThanOrEqual(0);
+      expect(r.correct).toBeLessThanOrEqual(labels.length);
+      let seed = 3;
+      const rand = () => ((seed = (seed * 16807) % 2147483647) / 2147483647) * 2 - 1;
+      for (const name of ["head.weight", "head.bias", names[0]!]) {
+        const p = params.get(name)!;
+        const v = Float32Array.from(p, () => rand());
+        const eps = 1e-2;
+        const at = async (s: number) => (await engine.step(c.arch, x, labels, new Map([...params, [name, p.map((pi, i) => pi + s * eps * v[i]!)]]))).loss;
+        const fd = ((await at(1)) - (await at(-1))) / (2 * eps);
+        const dir = r.grads.get(name)!.reduce((s, g, i) => s + g * v[i]!, 0);
+        expect(Math.abs(dir - fd), `${name}: ${dir} vs ${fd}`).toBeLessThanOrEqual(2e-2 * Math.abs(fd) + 1e-4);
+      }
+    } finally {
+      await engine.release();
+    }
+  });
+
+  it("rejects an architecture that does not fit, naming the layer", async () => {
+    const { model, structure } = loadSupernet(`${DIR}/supernet.preserve.onnx`);
+    const engine = await createEngine(model, structure, { bn: "all", trainHead: false, labelSmoothing: 0, threads: 1 });
+    await expect(engine.step([0, 3, 0], x, labels, new Map())).rejects.toThrow(/position 3 is not a candidate/);
+    await expect(engine.step([0, 0], x, labels, new Map())).rejects.toThrow(/2 entries; the supernet has 3 layers/);
+    await engine.release();
+  });
+});

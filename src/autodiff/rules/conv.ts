@@ -47,6 +47,21 @@ function inputGrad(ctx: GradContext, dy: string): string {
     const wr = ctx.b.floatInit(`${w}::rot180T`, rot.dims, rot.data);
     return ctx.op("Conv", [dy, wr], { group: attr.int(group), dilations: attr.ints(dil), pads: attr.ints(rotPads), strides: attr.ints(strides), kernel_shape: attr.ints(kernel) }, "dx");
   }
+  // Strided, constant weights: insert s-1 zeros between dY's entries (Unsqueeze, Pad, Reshape), then
+  // the same stride-1 rotated-weight Conv. Measured faster than ORT's ConvTranspose, whose
+  // grouped/depthwise path is a GEMM per group plus col2im.
+  const endPads = kernel.map((_, i) => (xs[2 + i] as number) - (ys[2 + i] as number) * strides[i]! + pads[i]!);
+  if (wValue && nsp === 2 && rotPads.slice(0, nsp).every((p) => p >= 0) && endPads.every((p) => p >= 0) && strides[0] === strides[1] && !ctx.noZeroInsertion) {
+    const rot = rotatedTransposedKernel(wValue.data as Float32Array, ws as number[], group);
+    const wr = ctx.b.floatInit(`${w}::rot180T`, rot.dims, rot.data);
+    // Zero insertion as a channel Pad (a contiguous copy) followed by DepthToSpace: channel block
+    // (a*s+b) lands at offset (a, b) of each s x s cell, so only block 0 (dY itself) is non-zero.
+    const s0 = strides[0]!;
+    const m = ys[1] as number;
+    const padded = ctx.op("Pad", [dy, ctx.ints([0, 0, 0, 0, 0, (s0 * s0 - 1) * m, 0, 0])], {}, "dy_zero_channels");
+    const dilated = ctx.op("DepthToSpace", [padded], { blocksize: attr.int(s0), mode: attr.str("DCR") }, "dy_dilated");
+    return ctx.op("Conv", [dilated, wr], { group: attr.int(group), dilations: attr.ints(dil), pads: attr.ints([rotPads[0]!, rotPads[1]!, endPads[0]!, endPads[1]!]), strides: attr.ints([1, 1]), kernel_shape: attr.ints(kernel) }, "dx");
+  }
   const outputPadding = kernel.map((_, i) => {
     const h = xs[2 + i] as number, hOut = ys[2 + i] as number;
     return h - ((hOut - 1) * strides[i]! - pads[i]! - pads[i + nsp]! + span[i]! + 1);

@@ -1,0 +1,53 @@
+"""One PyTorch BN-only training step per request, for interleaved timing against bnnas.
+
+    /usr/bin/python3 scripts/torch-step-server.py [--bench-dir /work/shared/bench] [--batch 128] [--threads 2]
+
+Reads lines "bn_last" or "bn_all" on stdin; for each, runs one step exactly as
+/work/shared/bench/torch_reference.py's bench_train does (PathNet over fmnist_space.Supernet,
+uniformly sampled path, SGD momentum 0.9, BN in train mode, zero_grad + forward + backward +
+step) and prints the step's milliseconds. Running both engines step by step, alternately, makes
+their ratio robust to load changes on a shared machine.
+"""
+import argparse, random, sys, time
+ap = argparse.ArgumentParser(); ap.add_argument("--bench-dir", default="/work/shared/bench")
+ap.add_argument("--batch", type=int, default=128); ap.add_argument("--threads", type=int, default=2); ap.add_argument("--seed", type=int, default=0)
+a = ap.parse_args()
+sys.path.insert(0, a.bench_dir)
+import torch, torch.nn as nn, torch.nn.functional as F
+from fmnist_space import Supernet, LAYERS, OPS, allowed
+
+torch.set_num_threads(a.threads); torch.manual_seed(a.seed); random.seed(a.seed)
+ALLOWED = [[o for o in range(len(OPS)) if allowed(l, o)] for l in range(len(LAYERS))]
+
+class PathNet(nn.Module):
+    def __init__(s, sn): super().__init__(); s.sn = sn
+    def forward(s, x, arch):
+        h = s.sn.stem(x)
+        for l, o in enumerate(arch): h = s.sn.choices[l][ALLOWED[l].index(o)](h)
+        return s.sn.fc(h.mean((2, 3)))
+
+def setup(mode):
+    sn = Supernet(); net = PathNet(sn).train()
+    for p in sn.parameters(): p.requires_grad_(False)
+    if mode == "bn_last":
+        params = []
+        for ops in sn.choices:
+            for op in ops:
+                bns = [m for m in op.modules() if isinstance(m, nn.BatchNorm2d)]
+                if bns: params += [bns[-1].weight, bns[-1].bias]
+    else:
+        params = [p for m in sn.modules() if isinstance(m, nn.BatchNorm2d) for p in (m.weight, m.bias)]
+    for p in params: p.requires_grad_(True)
+    return net, torch.optim.SGD(params, lr=0.1, momentum=0.9)
+
+nets = {m: setup(m) for m in ("bn_last", "bn_all")}
+x = torch.randn(a.batch, 1, 28, 28); y = torch.randint(0, 10, (a.batch,))
+print("ready", flush=True)
+for line in sys.stdin:
+    mode = line.strip()
+    if not mode: continue
+    net, opt = nets[mode]
+    arch = [random.choice(ALLOWED[l]) for l in range(len(LAYERS))]
+    t = time.perf_counter()
+    opt.zero_grad(set_to_none=True); loss = F.cross_entropy(net(x, arch), y); loss.backward(); opt.step()
+    print(f"{(time.perf_counter() - t) * 1000:.3f}", flush=True)

@@ -1,0 +1,182 @@
+/**
+ * `bnnas score-onnx FILE`: the indicator of every candidate read straight from the supernet's
+ * initializers (no runtime session), the score/MACs/params of given architectures, and the best
+ * architectures under MACs/params limits (exact, evolution or random search).
+ */
+import { readFileSync } from "node:fs";
+import type { Command } from "commander";
+import type { CliIO } from "./context.js";
+import { choiceOption, intOption } from "./options.js";
+import { ArchError, InputFileError, UsageError } from "../errors.js";
+import { loadSupernet, type LoadedSupernet } from "../supernet/load.js";
+import { INDICATORS, getIndicator } from "../score/registry.js";
+import { ArchScorer } from "../score/arch-scorer.js";
+import { parseArch, formatArch } from "../space/arch.js";
+import { costsKnown, fixedDepthChoices, problemFromStructure, type Constraints, type Evaluated } from "../search/problem.js";
+import { STRATEGY_NAMES, getStrategy } from "../search/strategy.js";
+
+interface Options {
+  arch?: string;
+  archs?: string;
+  search?: string;
+  top: number;
+  maxMacs?: number;
+  minMacs?: number;
+  maxParams?: number;
+  fullSpace?: boolean;
+  seed: number;
+  indicator: string;
+  pattern?: string;
+  json?: boolean;
+}
+
+/** A count like `475000000`, `475M`, `3.4e6` or `600K`. */
+export function countOption(name: string) {
+  return (value: string): number => {
+    const m = /^\s*(\d+(?:\.\d+)?(?:e\d+)?)\s*([kKmMgG]?)\s*$/.exec(value);
+    const scale = { "": 1, k: 1e3, m: 1e6, g: 1e9 }[(m?.[2] ?? "").toLowerCase() as "k"];
+    const v = m ? Math.round(Number(m[1]) * scale) : NaN;
+    if (!Number.isSafeInteger(v) || v < 0) throw new UsageError(`${name} takes a count such as 475000000, 475M or 600K, not '${value}'`);
+    return v;
+  };
+}
+
+interface ArchRow {
+  arch: number[];
+  score: number;
+  macs: number | null;
+  params: number | null;
+}
+
+/** Architectures from `--archs FILE`: one per line, comma-separated; blank lines and `#` comments skipped. */
+function readArchs(file: string, loaded: LoadedSupernet): number[][] {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new InputFileError(file, code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory, not a file of architectures" : (e as Error).message);
+  }
+  const archs: number[][] = [];
+  text.split(/\r?\n/).forEach((line, i) => {
+    const t = line.replace(/#.*/, "").trim();
+    if (!t) return;
+    try {
+      archs.push(parseArch(t, loaded.structure));
+    } catch (e) {
+      if (e instanceof ArchError) throw new ArchError(`${file}:${i + 1}: ${e.message}`);
+      throw e;
+    }
+  });
+  if (archs.length === 0) throw new InputFileError(file, "holds no architecture (one per line, comma-separated, e.g. 3,1,6,3,6,0)");
+  return archs;
+}
+
+const fmtScore = (s: number | null) => (s === null ? "-" : s.toFixed(4));
+const fmtCount = (n: number | null) => (n === null ? "?" : n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}K` : String(n));
+
+function pad(rows: string[][]): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? "").length)));
+  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join("  ").trimEnd()).join("\n") + "\n";
+}
+
+/** The layer x candidate table: one column per mask position, named when every layer agrees. */
+function scoreTable(loaded: LoadedSupernet, scores: (number | null)[][]): string {
+  const layers = loaded.structure.layers;
+  const positions = [...new Set(layers.flatMap((l) => l.candidates.map((c) => c.position)))].sort((a, b) => a - b);
+  const header = ["layer", ...positions.map((p) => {
+    const names = new Set(layers.flatMap((l) => l.candidates.filter((c) => c.position === p).map((c) => c.name)));
+    const name = [...names][0]!;
+    return names.size === 1 && name !== `op${p}` ? `${p}:${name}` : `${p}`;
+  })];
+  const rows = layers.map((layer, l) => [layer.label, ...positions.map((p) => {
+    const k = layer.candidates.findIndex((c) => c.position === p);
+    return k < 0 ? "" : fmtScore(scores[l]![k]!);
+  })]);
+  return pad([header, ...rows]);
+}
+
+function archTable(title: string, rows: ArchRow[], ranked: boolean): string {
+  const head = [ranked ? "rank" : "#", "score", "MACs", "params", "arch"];
+  return `${title}\n` + pad([head, ...rows.map((r, i) => [String(i + 1), r.score.toFixed(4), fmtCount(r.macs), fmtCount(r.params), formatArch(r.arch)])]);
+}
+
+export function register(program: Command, io: CliIO): void {
+  program
+    .command("score-onnx")
+    .description("score candidates and architectures with the BN indicator read from a supernet's gammas; search the best under limits")
+    .argument("<file>", "a trained supernet ONNX file (bnnas or PyTorch convention)")
+    .option("--arch <a>", "score one architecture, e.g. 3,1,6,3,6,0 (-1 = identity)")
+    .option("--archs <file>", "score every architecture in FILE (one per line, comma-separated)")
+    .option("--search <strategy>", `find the best architectures: ${STRATEGY_NAMES.join(", ")}`, choiceOption("--search", STRATEGY_NAMES))
+    .option("--top <k>", "how many architectures --search returns", intOption("--top", 1, 100000), 5)
+    .option("--max-macs <n>", "limit on MACs (e.g. 475M)", countOption("--max-macs"))
+    .option("--min-macs <n>", "lower limit on MACs", countOption("--min-macs"))
+    .option("--max-params <n>", "limit on parameters (e.g. 5M)", countOption("--max-params"))
+    .option("--full-space", "search the full space even where the space fixes the depth (bnnas-mbv2)")
+    .option("--seed <n>", "seed for evolution/random search", intOption("--seed", 0, 2 ** 32 - 1), 0)
+    .option("--indicator <name>", `indicator: ${INDICATORS.map((i) => i.name).join(", ")}`, "bn")
+    .option("--pattern <regex>", "assign BatchNorms to candidates from initializer names, with groups (?<layer>..) and (?<cand>..)")
+    .option("--json", "print JSON on stdout")
+    .action((file: string, opts: Options) => {
+      if (opts.arch !== undefined && opts.archs !== undefined) throw new UsageError("give --arch or --archs, not both");
+      const indicator = getIndicator(opts.indicator);
+      const loaded = loadSupernet(file, { pattern: opts.pattern });
+      const { structure } = loaded;
+      const scores = indicator.score({ model: loaded.model, structure, file });
+      const scorer = new ArchScorer(structure, scores);
+      const known = loaded.countProblem === undefined && structure.fixed !== undefined;
+      const row = (arch: number[]): ArchRow => {
+        const cost = known ? scorer.cost(arch) : undefined;
+        return { arch, score: scorer.score(arch), macs: cost?.macs ?? null, params: cost?.params ?? null };
+      };
+
+      let archs: ArchRow[] | undefined;
+      if (opts.arch !== undefined) archs = [row(parseArch(opts.arch, structure))];
+      if (opts.archs !== undefined) archs = readArchs(opts.archs, loaded).map(row);
+
+      let best: ArchRow[] | undefined;
+      let searchInfo: Record<string, unknown> | undefined;
+      const constraints: Constraints = { maxMacs: opts.maxMacs, minMacs: opts.minMacs, maxParams: opts.maxParams };
+      const limited = Object.values(constraints).some((v) => v !== undefined);
+      if (opts.search === undefined && (limited || opts.fullSpace)) throw new UsageError("--max-macs, --min-macs, --max-params and --full-space apply to --search; add --search exact (or evolution, random)");
+      if (opts.search !== undefined) {
+        const fixedDepth = loaded.manifest?.space.fixedDepth;
+        const useFixed = fixedDepth !== undefined && fixedDepth.length > 0 && !opts.fullSpace;
+        const problem = problemFromStructure(structure, scores, useFixed ? { allowed: fixedDepthChoices(structure, fixedDepth) } : {});
+        if (limited && !costsKnown(problem)) throw new UsageError(`${file}: MACs/params are unknown (${loaded.countProblem ?? "no cost information"}), so --max-macs/--min-macs/--max-params cannot be used`);
+        const started = performance.now();
+        const found: Evaluated[] = getStrategy(opts.search).search(problem, { constraints, top: opts.top, seed: opts.seed });
+        const seconds = (performance.now() - started) / 1000;
+        best = found.map((e) => ({ arch: e.arch, score: e.score, macs: known ? e.macs : null, params: known ? e.params : null }));
+        searchInfo = { strategy: opts.search, top: opts.top, seed: opts.search === "exact" ? null : opts.seed, constraints, space: useFixed ? "fixed-depth" : "full", fixedDepth: useFixed ? fixedDepth : null, seconds };
+        if (best.length === 0 && !opts.json) io.stderr(`bnnas: no architecture satisfies the limits ${JSON.stringify(constraints)}\n`);
+      }
+
+      if (opts.json) {
+        const out: Record<string, unknown> = {
+          file,
+          source: structure.source,
+          indicator: indicator.name,
+          fixed: known ? structure.fixed : null,
+          layers: structure.layers.map((layer, l) => ({
+            label: layer.label,
+            candidates: layer.candidates.map((c, k) => ({ name: c.name, position: c.position, score: scores[l]![k]!, macs: known ? c.macs ?? null : null, params: known ? c.params ?? null : null })),
+          })),
+        };
+        if (archs) out.archs = archs;
+        if (best) { out.search = searchInfo; out.best = best; }
+        io.stdout(JSON.stringify(out) + "\n");
+        return;
+      }
+      let text = `${file} (${structure.source === "bnnas" ? "bnnas supernet" : "PyTorch-convention supernet"}), indicator ${indicator.name}: ${indicator.description}\n`;
+      text += scoreTable(loaded, scores);
+      if (!known) text += `MACs/params unknown: ${loaded.countProblem ?? "no cost information"}\n`;
+      if (archs) text += "\n" + archTable("architectures:", archs, false);
+      if (best) {
+        const limits = Object.entries(constraints).filter(([, v]) => v !== undefined).map(([k, v]) => `${k} ${v}`).join(", ") || "no limits";
+        text += "\n" + archTable(`best ${best.length} by ${opts.search} search (${searchInfo!.space} space, ${limits}; ${(searchInfo!.seconds as number).toFixed(3)} s):`, best, true);
+      }
+      io.stdout(text);
+    });
+}

@@ -1,0 +1,164 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync, mkdirSync, copyFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { main } from "../../src/cli/index.js";
+import { memoryIO } from "../../src/cli/context.js";
+import { readModel } from "../../src/onnx/model-io.js";
+import { readFloats } from "../../src/onnx/tensor.js";
+import { DataType } from "../../src/onnx/proto.js";
+import { getTrainingRecord } from "../../src/supernet/manifest.js";
+import { readCheckpoint } from "../../src/train/checkpoint.js";
+import { encodeIdx } from "../../src/data/idx.js";
+import { cudaAvailable } from "../../src/runtime/ort.js";
+
+const SUBSET = join(import.meta.dirname, "../../data/fashion-mnist-subset");
+const BIN = join(import.meta.dirname, "../../bin/bnnas.js");
+const dir = mkdtempSync(join(tmpdir(), "bnnas-train-cli-"));
+const supernet = join(dir, "fm.onnx");
+
+async function run(args: string[]) {
+  const io = memoryIO();
+  const code = await main(args, io);
+  return { code, out: io.out.join(""), err: io.err.join("") };
+}
+
+/** Every float initializer of a model file. */
+const values = (file: string) => new Map(readModel(file).graph!.initializer.filter((t) => t.dataType === DataType.FLOAT).map((t) => [t.name, readFloats(t)]));
+const quick = ["--data", SUBSET, "--batch", "16", "--threads", "2", "--quiet"];
+
+beforeAll(async () => {
+  expect((await run(["export-supernet", "--space", "fmnist-small", "-o", supernet])).code).toBe(0);
+});
+
+describe("bnnas train", () => {
+  it("writes a trained copy with a training record; the input is unchanged", async () => {
+    const before = readFileSync(supernet);
+    const out = join(dir, "t.onnx");
+    const r = await run(["train", supernet, "-o", out, ...quick, "--steps", "3", "--bn", "all", "--seed", "2", "--json"]);
+    expect(r.err).toBe("");
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.out);
+    expect(summary).toMatchObject({ steps: 3, sampler: "uniform", bn: "all", images: 6000 });
+    expect(summary.ms_per_step).toBeGreaterThan(0);
+    expect(summary.final_loss).toBeGreaterThan(1);
+    expect(summary.final_loss).toBeLessThan(4);
+    expect(readFileSync(supernet).equals(before)).toBe(true);
+    expect(existsSync(`${out}.ckpt`)).toBe(false); // removed once the output is written
+    const rec = getTrainingRecord(readModel(out), out) as Record<string, any>;
+    expect(rec).toMatchObject({ steps: 3, sampler: "uniform", bn: "all", seed: 2, batch: 16 });
+    expect(rec.final.loss).toBeCloseTo(summary.final_loss, 10);
+    expect(rec.history).toHaveLength(1);
+    expect(rec.history[0].ranking).toHaveLength(6);
+    expect(rec.history[0].ranking[2]).toHaveLength(7);
+    // The stem BN is on every path: its gamma and running statistics moved.
+    const a = values(supernet);
+    const b = values(out);
+    const changed = [...a.keys()].filter((k) => a.get(k)!.some((v, i) => v !== b.get(k)![i]));
+    expect(changed.some((k) => /stem.*(scale|weight)/.test(k))).toBe(true);
+    expect(changed.some((k) => /stem.*mean/.test(k))).toBe(true);
+    expect(changed.some((k) => /stem.*var/.test(k))).toBe(true);
+    // Only BatchNorm tensors change: conv weights and the classifier are frozen.
+    expect(changed.length).toBeGreaterThan(0);
+    expect(changed.filter((k) => !/\.bn\d*\.(scale|bias|mean|var)$/.test(k))).toEqual([]);
+  });
+
+  it("--train-head trains the classifier too (with weight decay), --sampler fair runs", async () => {
+    const out = join(dir, "head.onnx");
+    const r = await run(["train", supernet, "-o", out, ...quick, "--steps", "2", "--train-head", "--weight-decay", "0.01", "--sampler", "fair", "--json"]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toMatchObject({ steps: 2, sampler: "fair" });
+    const a = values(supernet);
+    const b = values(out);
+    for (const k of ["head.fc.weight", "head.fc.bias"]) expect(Array.from(b.get(k)!)).not.toEqual(Array.from(a.get(k)!));
+    expect(Array.from(b.get("layers.0.mb_k3_e3.conv1.weight")!)).toEqual(Array.from(a.get("layers.0.mb_k3_e3.conv1.weight")!));
+  });
+
+  it("refuses bad input with one-line errors and writes nothing", async () => {
+    const out = join(dir, "never.onnx");
+    const cases: [string[], RegExp][] = [
+      [["train", "/work/shared/fixtures/torch-tiny/supernet.eval.onnx", "-o", out, ...quick], /BatchNorm was folded|no BatchNormalization|folded/],
+      [["train", "/work/shared/fixtures/torch-tiny/supernet.preserve.onnx", "-o", out, ...quick], /takes 3 x 16 x 16 inputs but .* holds 1 x 28 x 28 images/],
+      [["train", supernet, "-o", out, "--data", dir], /has no train IDX files/],
+      [["train", supernet, "-o", out, "--data", SUBSET, "--batch", "6001", "--quiet"], /--batch 6001 is larger than the training data \(6000 images/],
+      [["train", supernet, "-o", supernet, ...quick], /is the supernet itself/],
+      [["train", supernet, "-o", out, ...quick, "--arch", "1,4,2,5,3"], /has 5 values, but the supernet has 6 layers/],
+      [["train", supernet, "-o", out, ...quick, "--arch", "6,0,0,0,0,0"], /layer 0.*6 is not a candidate/],
+      [["train", supernet, "-o", out, ...quick, "--arch", "1,4,2,5,3,2", "--sampler", "fair"], /cannot be combined with --sampler fair/],
+      [["train", supernet, "-o", out, ...quick, "--lr", "-1"], /--lr takes a number >= 0/],
+      [["train", join(dir, "missing.onnx"), "-o", out, ...quick], /missing\.onnx: no such file/],
+    ];
+    if (!cudaAvailable()) cases.push([["train", supernet, "-o", out, ...quick, "--device", "cuda"], /--device cuda: the CUDA execution provider is not installed/]);
+    for (const [args, message] of cases) {
+      const r = await run(args);
+      expect(r.code, args.join(" ")).not.toBe(0);
+      expect(r.err, args.join(" ")).toMatch(message);
+      expect(r.err.trim().split("\n"), args.join(" ")).toHaveLength(1);
+      expect(r.err).not.toMatch(/\n\s+at /);
+    }
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it("refuses corrupt IDX data and a mismatched label file", async () => {
+    const bad = join(dir, "bad-data");
+    mkdirSync(bad, { recursive: true });
+    writeFileSync(join(bad, "train-images-idx3-ubyte"), encodeIdx([3, 28, 28], new Uint8Array(3 * 784)).subarray(0, 500));
+    writeFileSync(join(bad, "train-labels-idx1-ubyte"), encodeIdx([3], new Uint8Array(3)));
+    let r = await run(["train", supernet, "-o", join(dir, "x.onnx"), "--data", bad]);
+    expect(r.err).toMatch(/train-images-idx3-ubyte: is truncated/);
+    writeFileSync(join(bad, "train-images-idx3-ubyte"), encodeIdx([3, 28, 28], new Uint8Array(3 * 784)));
+    writeFileSync(join(bad, "train-labels-idx1-ubyte"), encodeIdx([2], new Uint8Array(2)));
+    r = await run(["train", supernet, "-o", join(dir, "x.onnx"), "--data", bad]);
+    expect(r.err).toMatch(/has 2 labels but .* has 3 images/);
+  });
+
+  it("stops on a diverging loss, keeps the last good checkpoint, writes no output", async () => {
+    const out = join(dir, "nan.onnx");
+    const r = await run(["train", supernet, "-o", out, ...quick, "--steps", "6", "--lr", "1e30", "--lr-schedule", "constant", "--checkpoint-every", "1", "--bn", "all"]);
+    expect(r.code).not.toBe(0);
+    expect(r.err).toMatch(/training diverged at step \d+ .*last good checkpoint .*nan\.onnx\.ckpt is kept/);
+    expect(existsSync(out)).toBe(false);
+    const ck = readCheckpoint<{ step: number }>(`${out}.ckpt`)!;
+    expect(ck.progress.step).toBeGreaterThanOrEqual(1);
+    for (const v of ck.tensors.param.values()) for (const x of v) expect(Number.isFinite(x)).toBe(true);
+    // Without --resume, an existing checkpoint is not overwritten.
+    const again = await run(["train", supernet, "-o", out, ...quick, "--steps", "2"]);
+    expect(again.err).toMatch(/checkpoint .*nan\.onnx\.ckpt exists from an earlier run: pass --resume/);
+  });
+
+  it("survives SIGKILL: --resume reproduces the uninterrupted run's gamma bit for bit", async () => {
+    expect(existsSync(join(import.meta.dirname, "../../dist/src/cli/index.js")), "run `npm run build` first (the kill test runs bin/bnnas.js)").toBe(true);
+    const args = (out: string) => ["train", supernet, "-o", out, ...quick, "--steps", "8", "--checkpoint-every", "1", "--seed", "7", "--bn", "all", "--lr", "0.5", "--lr-schedule", "cosine"];
+    const ref = join(dir, "ref.onnx");
+    expect((await run(args(ref))).code).toBe(0);
+
+    const out = join(dir, "killed.onnx");
+    const ckFile = `${out}.ckpt`;
+    // Kill a child process twice at different points, resuming in between.
+    for (const killAfterStep of [2, 5]) {
+      const child = spawn(process.execPath, [BIN, ...args(out), ...(killAfterStep > 2 ? ["--resume"] : [])], { stdio: "ignore" });
+      const exited = new Promise((res) => child.on("exit", res));
+      for (;;) {
+        await new Promise((res) => setTimeout(res, 20));
+        let step = -1;
+        try { step = readCheckpoint<{ step: number }>(ckFile)?.progress.step ?? -1; } catch (e) { throw new Error(`checkpoint corrupt after a kill: ${e}`); }
+        if (step >= killAfterStep || child.exitCode !== null) break;
+      }
+      child.kill("SIGKILL");
+      await exited;
+      expect(existsSync(out)).toBe(false);
+      expect(readCheckpoint<{ step: number }>(ckFile)!.progress.step).toBeGreaterThanOrEqual(killAfterStep);
+    }
+    const r = await run([...args(out), "--resume", "--json"]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out).resumed_from).toBeGreaterThanOrEqual(5);
+    const a = values(ref);
+    const b = values(out);
+    for (const [name, v] of a) expect(Buffer.from(b.get(name)!.buffer).equals(Buffer.from(v.buffer)), name).toBe(true);
+    const recA = getTrainingRecord(readModel(ref)) as Record<string, any>;
+    const recB = getTrainingRecord(readModel(out)) as Record<string, any>;
+    expect(recB.final).toEqual(recA.final);
+    expect(recB.history).toEqual(recA.history);
+  });
+});

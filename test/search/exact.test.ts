@@ -1,0 +1,147 @@
+import { describe, expect, it } from "vitest";
+import { Random } from "../../src/util/random.js";
+import { compareEvaluated, evaluate, feasible, type Constraints, type Evaluated, type SearchProblem } from "../../src/search/problem.js";
+import { exactTopK } from "../../src/search/exact.js";
+import { evolutionSearch } from "../../src/search/evolution.js";
+import { randomSearch } from "../../src/search/random.js";
+
+/** A random problem: L layers of up to K candidates, some positions absent, random costs. */
+function randomProblem(rng: Random, L: number, K: number, ties: boolean): SearchProblem {
+  return {
+    fixed: { macs: 1000 + rng.int(1000), params: 100 + rng.int(100) },
+    layers: Array.from({ length: L }, (_, l) => {
+      const score = new Float64Array(K).fill(NaN), macs = new Float64Array(K).fill(NaN), params = new Float64Array(K).fill(NaN);
+      const choices: number[] = [];
+      for (let k = 0; k < K; k++) {
+        if (k > 0 && rng.uniform() < 0.2) continue; // absent position
+        choices.push(k);
+        score[k] = ties ? rng.int(3) : rng.uniform() * 2;
+        macs[k] = rng.int(5000);
+        params[k] = rng.int(300);
+      }
+      return { label: `layer${l}`, choices, score, macs, params };
+    }),
+  };
+}
+
+function bruteForce(p: SearchProblem, c: Constraints, top: number): Evaluated[] {
+  const all: Evaluated[] = [];
+  const arch = new Array<number>(p.layers.length).fill(0);
+  const rec = (l: number) => {
+    if (l === p.layers.length) {
+      const e = evaluate(p, arch);
+      if (feasible(c, e.macs, e.params)) all.push(e);
+      return;
+    }
+    for (const ch of p.layers[l]!.choices) { arch[l] = ch; rec(l + 1); }
+  };
+  rec(0);
+  return all.sort(compareEvaluated).slice(0, top);
+}
+
+function totals(p: SearchProblem) {
+  const sum = (f: (l: SearchProblem["layers"][number]) => number) => p.layers.reduce((s, l) => s + f(l), 0);
+  const minM = p.fixed.macs + sum((l) => Math.min(...l.choices.map((c) => l.macs[c]!)));
+  const maxM = p.fixed.macs + sum((l) => Math.max(...l.choices.map((c) => l.macs[c]!)));
+  const minP = p.fixed.params + sum((l) => Math.min(...l.choices.map((c) => l.params[c]!)));
+  const maxP = p.fixed.params + sum((l) => Math.max(...l.choices.map((c) => l.params[c]!)));
+  return { minM, maxM, minP, maxP };
+}
+
+describe("exact search equals brute force", () => {
+  const rng = new Random(2024);
+  for (let t = 0; t < 60; t++) {
+    const L = 2 + rng.int(5), K = 2 + rng.int(4), ties = t % 3 === 0;
+    const p = randomProblem(rng, L, K, ties);
+    const { minM, maxM, minP, maxP } = totals(p);
+    const lerp = (a: number, b: number) => Math.round(a + (b - a) * rng.uniform());
+    const kinds: Constraints[] = [
+      {},
+      { maxMacs: lerp(minM, maxM) },
+      { maxMacs: lerp(minM, maxM), maxParams: lerp(minP, maxP) },
+      { minMacs: lerp(minM, maxM) },
+      { minMacs: lerp(minM, (minM + maxM) / 2), maxMacs: lerp((minM + maxM) / 2, maxM), maxParams: lerp(minP, maxP) },
+      { maxMacs: minM - 1 }, // infeasible
+    ];
+    const c = kinds[t % kinds.length]!;
+    const top = 1 + rng.int(8);
+    it(`case ${t}: ${L} layers, ${K} candidates, top ${top}, ${JSON.stringify(c)}${ties ? ", tied scores" : ""}`, () => {
+      const exact = exactTopK(p, c, top);
+      const brute = bruteForce(p, c, top);
+      expect(exact).toEqual(brute);
+    });
+  }
+
+  it("prunes: visits far fewer nodes than the space has on a larger problem", () => {
+    const rng2 = new Random(7);
+    const p = randomProblem(rng2, 12, 6, false);
+    const { minM, maxM } = totals(p);
+    const stats = { nodes: 0 };
+    const best = exactTopK(p, { maxMacs: Math.round((minM + maxM) / 2) }, 5, stats);
+    expect(best.length).toBe(5);
+    const size = p.layers.reduce((n, l) => n * l.choices.length, 1);
+    expect(stats.nodes).toBeLessThan(size / 100);
+  });
+});
+
+describe("heuristic searches never beat exact", () => {
+  const rng = new Random(99);
+  for (let t = 0; t < 12; t++) {
+    const p = randomProblem(rng, 6 + rng.int(4), 3 + rng.int(4), t % 2 === 0);
+    const { minM, maxM } = totals(p);
+    const c: Constraints = { maxMacs: Math.round(minM + (maxM - minM) * (0.3 + 0.4 * rng.uniform())) };
+    it(`case ${t}`, () => {
+      const exact = exactTopK(p, c, 5);
+      for (const found of [evolutionSearch(p, c, 5, t), randomSearch(p, c, 5, t)]) {
+        expect(found.length).toBeGreaterThan(0);
+        for (const e of found) expect(feasible(c, e.macs, e.params)).toBe(true);
+        for (let i = 0; i < found.length && i < exact.length; i++) expect(found[i]!.score).toBeLessThanOrEqual(exact[i]!.score);
+        expect(found).toEqual([...found].sort(compareEvaluated));
+      }
+    });
+  }
+
+  it("evolution is deterministic for a seed and explores with the paper's budget", () => {
+    const p = randomProblem(new Random(5), 10, 6, false);
+    const a = evolutionSearch(p, {}, 3, 11);
+    const b = evolutionSearch(p, {}, 3, 11);
+    expect(a).toEqual(b);
+    const report = { evaluated: 0 };
+    evolutionSearch(p, {}, 3, 11, undefined, report);
+    expect(report.evaluated).toBeGreaterThan(900);
+    expect(report.evaluated).toBeLessThanOrEqual(50 * 21);
+  });
+});
+
+describe("exact search with massive ties", () => {
+  it("an untrained supernet (every score equal) is searched without enumerating the space", () => {
+    const L = 21, K = 7;
+    const rng = new Random(1);
+    const p: SearchProblem = {
+      fixed: { macs: 30e6, params: 1e6 },
+      layers: Array.from({ length: L }, (_, l) => {
+        const score = new Float64Array(K).fill(1), macs = new Float64Array(K), params = new Float64Array(K);
+        for (let k = 0; k < K; k++) { macs[k] = 5e6 + rng.int(20e6); params[k] = 1e4 + rng.int(1e5); }
+        score[K - 1] = 0;
+        return { label: `layer${l}`, choices: Array.from({ length: K }, (_, k) => k), score, macs, params };
+      }),
+    };
+    const stats = { nodes: 0 };
+    const best = exactTopK(p, { maxMacs: 400e6 }, 5, stats);
+    expect(best.length).toBe(5);
+    expect(stats.nodes).toBeLessThan(1e6);
+    // the best is all-non-identity (score 21) if it fits, else fewest MACs among the top score
+    for (let i = 1; i < best.length; i++) expect(compareEvaluated(best[i - 1]!, best[i]!)).toBeLessThan(0);
+  });
+
+  it("tied scores with small spaces still equal brute force (ties broken by MACs, then arch)", () => {
+    const rng = new Random(77);
+    for (let t = 0; t < 20; t++) {
+      const p = randomProblem(rng, 3 + rng.int(3), 3 + rng.int(3), true);
+      for (const l of p.layers) for (const c of l.choices) l.macs[c] = 100 * rng.int(3); // tied MACs too
+      const { minM, maxM } = totals(p);
+      const c = { maxMacs: Math.round((minM + maxM) / 2) };
+      expect(exactTopK(p, c, 6)).toEqual(bruteForce(p, c, 6));
+    }
+  });
+});
