@@ -16,8 +16,9 @@ import { join } from "node:path";
 import { builtinSpace, BUILTIN_SPACES } from "../src/space/builtins.js";
 import { exportSupernet, supernetParams } from "../src/supernet/export.js";
 import { resolveSpace } from "../src/space/resolve.js";
+import { PEER_DIR } from "./peer-dir.js";
 
-const BENCH_DIR = process.env.BNNAS_BENCH_DIR ?? "/work/shared/bench";
+const BENCH_DIR = PEER_DIR;
 const argValue = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;

@@ -21,8 +21,9 @@ import { structureFromManifest } from "../src/supernet/manifest.js";
 import { parseArch } from "../src/space/arch.js";
 import { extractSubnet } from "../src/extract/subnet.js";
 import { Session } from "../src/runtime/ort.js";
+import { PEER_DIR } from "./peer-dir.js";
 
-const BENCH_DIR = process.env.BNNAS_BENCH_DIR ?? "/work/shared/bench";
+const BENCH_DIR = PEER_DIR;
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);

@@ -25,10 +25,11 @@ import { createEngine, type EngineOptions } from "../src/train/engine.js";
 import { readFloats } from "../src/onnx/tensor.js";
 import { exportSupernet } from "../src/supernet/export.js";
 import { builtinSpace } from "../src/space/builtins.js";
+import { PEER_DIR } from "./peer-dir.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = [resolve(here, ".."), resolve(here, "../..")].find((d) => existsSync(join(d, "scripts/export-fmnist-torch.py")))!;
-const BENCH_DIR = process.env.BNNAS_BENCH_DIR ?? "/work/shared/bench";
+const BENCH_DIR = PEER_DIR;
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);

@@ -1,13 +1,13 @@
-"""Exports the PyTorch peer of fmnist-small (/work/shared/bench/fmnist_space.py `Supernet`) to ONNX
+"""Exports the PyTorch peer of fmnist-small (scripts/peer (a copy of ../shared/bench)/fmnist_space.py `Supernet`) to ONNX
 in the PyTorch supernet convention: one mask vector input per layer (mask0..mask5),
 TrainingMode.PRESERVE (BatchNormalization kept), opset 17, dynamic batch.
 
-    /usr/bin/python3 scripts/export-fmnist-torch.py OUT.onnx [--bench-dir /work/shared/bench] [--seed 0] [--oracle OUT.json]
+    /usr/bin/python3 scripts/export-fmnist-torch.py OUT.onnx [--bench-dir scripts/peer (a copy of ../shared/bench)] [--seed 0] [--oracle OUT.json]
 
 Used by scripts/bench-train.ts when bnnas's own exporter (src/supernet/export.ts) is not available.
 """
-import argparse, sys
-ap = argparse.ArgumentParser(); ap.add_argument("out"); ap.add_argument("--bench-dir", default="/work/shared/bench"); ap.add_argument("--seed", type=int, default=0)
+import argparse, os, sys
+ap = argparse.ArgumentParser(); ap.add_argument("out"); ap.add_argument("--bench-dir", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "peer")); ap.add_argument("--seed", type=int, default=0)
 ap.add_argument("--oracle", help="also write PyTorch's loss and BN gradients of two train-mode steps (bn all) to this JSON file")
 a = ap.parse_args()
 sys.path.insert(0, a.bench_dir)

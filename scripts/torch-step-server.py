@@ -1,15 +1,15 @@
 """One PyTorch BN-only training step per request, for interleaved timing against bnnas.
 
-    /usr/bin/python3 scripts/torch-step-server.py [--bench-dir /work/shared/bench] [--batch 128] [--threads 2]
+    /usr/bin/python3 scripts/torch-step-server.py [--bench-dir scripts/peer (a copy of ../shared/bench)] [--batch 128] [--threads 2]
 
 Reads lines "bn_last" or "bn_all" on stdin; for each, runs one step exactly as
-/work/shared/bench/torch_reference.py's bench_train does (PathNet over fmnist_space.Supernet,
+scripts/peer (a copy of ../shared/bench)/torch_reference.py's bench_train does (PathNet over fmnist_space.Supernet,
 uniformly sampled path, SGD momentum 0.9, BN in train mode, zero_grad + forward + backward +
 step) and prints the step's milliseconds. Running both engines step by step, alternately, makes
 their ratio robust to load changes on a shared machine.
 """
-import argparse, random, sys, time
-ap = argparse.ArgumentParser(); ap.add_argument("--bench-dir", default="/work/shared/bench")
+import argparse, os, random, sys, time
+ap = argparse.ArgumentParser(); ap.add_argument("--bench-dir", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "peer"))
 ap.add_argument("--batch", type=int, default=128); ap.add_argument("--threads", type=int, default=2); ap.add_argument("--seed", type=int, default=0)
 a = ap.parse_args()
 sys.path.insert(0, a.bench_dir)

@@ -4,8 +4,9 @@ import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { main } from "../../src/cli/index.js";
 import { memoryIO } from "../../src/cli/context.js";
+import { TORCH_TINY_DIR } from "../fixtures/paths.js";
 
-const TINY = "/work/shared/fixtures/torch-tiny";
+const TINY = TORCH_TINY_DIR;
 const PRESERVE = join(TINY, "supernet.preserve.onnx");
 const expected = JSON.parse(readFileSync(join(TINY, "expected.json"), "utf8")) as { scores: (number | null)[][] };
 const dir = mkdtempSync(join(tmpdir(), "bnnas-score-cli-"));

@@ -12,6 +12,7 @@ import { getTrainingRecord } from "../../src/supernet/manifest.js";
 import { readCheckpoint } from "../../src/train/checkpoint.js";
 import { encodeIdx } from "../../src/data/idx.js";
 import { cudaAvailable } from "../../src/runtime/ort.js";
+import { TORCH_TINY_DIR } from "../fixtures/paths.js";
 
 const SUBSET = join(import.meta.dirname, "../../data/fashion-mnist-subset");
 const BIN = join(import.meta.dirname, "../../bin/bnnas.js");
@@ -78,8 +79,8 @@ describe("bnnas train", () => {
   it("refuses bad input with one-line errors and writes nothing", async () => {
     const out = join(dir, "never.onnx");
     const cases: [string[], RegExp][] = [
-      [["train", "/work/shared/fixtures/torch-tiny/supernet.eval.onnx", "-o", out, ...quick], /BatchNorm was folded|no BatchNormalization|folded/],
-      [["train", "/work/shared/fixtures/torch-tiny/supernet.preserve.onnx", "-o", out, ...quick], /takes 3 x 16 x 16 inputs but .* holds 1 x 28 x 28 images/],
+      [["train", join(TORCH_TINY_DIR, "supernet.eval.onnx"), "-o", out, ...quick], /BatchNorm was folded|no BatchNormalization|folded/],
+      [["train", join(TORCH_TINY_DIR, "supernet.preserve.onnx"), "-o", out, ...quick], /takes 3 x 16 x 16 inputs but .* holds 1 x 28 x 28 images/],
       [["train", supernet, "-o", out, "--data", dir], /has no train IDX files/],
       [["train", supernet, "-o", out, "--data", SUBSET, "--batch", "6001", "--quiet"], /--batch 6001 is larger than the training data \(6000 images/],
       [["train", supernet, "-o", supernet, ...quick], /is the supernet itself/],

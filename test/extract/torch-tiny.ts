@@ -10,8 +10,10 @@ import { readModel } from "../../src/onnx/model-io.js";
 import { GraphIndex } from "../../src/onnx/graph.js";
 import type { ModelProto } from "../../src/onnx/proto.js";
 import type { BatchNormRef, CandidateInfo, SupernetStructure } from "../../src/supernet/structure.js";
+import { TORCH_TINY_DIR } from "../fixtures/paths.js";
 
-export const TORCH_TINY_DIR = "/work/shared/fixtures/torch-tiny";
+export { TORCH_TINY_DIR };
+
 export const TORCH_TINY = join(TORCH_TINY_DIR, "supernet.preserve.onnx");
 
 export interface TorchTinyExpected {

@@ -8,8 +8,9 @@ import { ArchScorer } from "../../src/score/arch-scorer.js";
 import { GraphIndex } from "../../src/onnx/graph.js";
 import { readFloats, setFloats } from "../../src/onnx/tensor.js";
 import { NumericError, UsageError } from "../../src/errors.js";
+import { TORCH_TINY_DIR } from "../fixtures/paths.js";
 
-const TINY = "/work/shared/fixtures/torch-tiny";
+const TINY = TORCH_TINY_DIR;
 const FIX = join(__dirname, "../fixtures/import");
 
 /** The same float32 value as PyTorch computed. */

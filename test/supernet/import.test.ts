@@ -5,8 +5,9 @@ import { loadSupernet } from "../../src/supernet/load.js";
 import { inferStructure } from "../../src/supernet/import.js";
 import { readModel } from "../../src/onnx/model-io.js";
 import { FoldedBatchNormError, UsageError } from "../../src/errors.js";
+import { TORCH_TINY_DIR } from "../fixtures/paths.js";
 
-const TINY_DIR = "/work/shared/fixtures/torch-tiny";
+const TINY_DIR = TORCH_TINY_DIR;
 const FIX = join(__dirname, "../fixtures/import");
 
 interface ExpectedLayer { positions: number[]; scores: (number | null)[]; macs: number[]; params: number[] }

@@ -9,8 +9,9 @@ import { GraphBuilder, attr } from "../../src/onnx/builder.js";
 import { ModelFormatError, NotASupernetError } from "../../src/errors.js";
 import { exportSupernet } from "../../src/supernet/export.js";
 import { builtinSpace } from "../../src/space/builtins.js";
+import { TORCH_TINY_DIR } from "../fixtures/paths.js";
 
-const TINY_DIR = "/work/shared/fixtures/torch-tiny";
+const TINY_DIR = TORCH_TINY_DIR;
 
 describe("bad files", () => {
   const dir = mkdtempSync(join(tmpdir(), "bnnas-import-"));

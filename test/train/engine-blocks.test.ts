@@ -8,10 +8,11 @@ import { partitionSupernet } from "../../src/train/engine/partition.js";
 import { buildBlock, buildHead } from "../../src/train/engine/blocks.js";
 import { encodeModel } from "../../src/onnx/model-io.js";
 import type { ModelProto } from "../../src/onnx/proto.js";
+import { TORCH_TINY_DIR } from "../fixtures/paths.js";
 
 describe("engine block models", () => {
   it("partition torch-tiny into stem, candidates (skip = identity) and head, and every block model passes the ONNX checker (standard opset-17 ops only)", () => {
-    const { model, structure } = loadSupernet("/work/shared/fixtures/torch-tiny/supernet.preserve.onnx");
+    const { model, structure } = loadSupernet(join(TORCH_TINY_DIR, "supernet.preserve.onnx"));
     const p = partitionSupernet(model, structure);
     expect(p.stem.batchNorms.map((b) => b.scale)).toEqual(["stem.1.weight"]);
     expect(p.candidates.map((m) => [...m.values()].map((s) => (s ? s.batchNorms.length : 0)))).toEqual([[1, 1, 2, 0], [1, 1, 2], [1, 1, 2, 0]]);

@@ -3,8 +3,9 @@ import { readFileSync } from "node:fs";
 import { loadSupernet } from "../../src/supernet/load.js";
 import { createEngine } from "../../src/train/engine.js";
 import { readFloats } from "../../src/onnx/tensor.js";
+import { TORCH_TINY_DIR } from "../fixtures/paths.js";
 
-const DIR = "/work/shared/fixtures/torch-tiny";
+const DIR = TORCH_TINY_DIR;
 interface TrainCase { arch: number[]; input_shape: number[]; input: number[]; labels: number[]; loss: number; grads: Record<string, number[]>; running_stats_after: Record<string, number[]> }
 const expected = JSON.parse(readFileSync(`${DIR}/expected.json`, "utf8")) as { train_step: { cases: TrainCase[] } };
 

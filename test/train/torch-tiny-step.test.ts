@@ -9,8 +9,9 @@ import { loadSupernet } from "../../src/supernet/load.js";
 import { createEngine } from "../../src/train/engine.js";
 import { TrainState, batchNormTable } from "../../src/train/params.js";
 import { updateRunningStats } from "../../src/train/running-stats.js";
+import { TORCH_TINY_DIR } from "../fixtures/paths.js";
 
-const DIR = "/work/shared/fixtures/torch-tiny";
+const DIR = TORCH_TINY_DIR;
 interface Case { arch: number[]; input_shape: number[]; input: number[]; labels: number[]; loss: number; grads: Record<string, number[]>; running_stats_after: Record<string, number[]> }
 const expected = JSON.parse(readFileSync(`${DIR}/expected.json`, "utf8")) as { train_step: { cases: Case[] } };
 
