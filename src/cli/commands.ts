@@ -12,6 +12,7 @@ import { register as evalCommand } from "./eval.js";
 import { register as serve } from "./serve.js";
 import { register as train } from "./train.js";
 import { register as scoreOnnx } from "./score-onnx.js";
+import { register as demo } from "./demo.js";
 
 export type RegisterCommand = (program: Command, io: CliIO) => void;
 
@@ -24,4 +25,5 @@ export const COMMANDS: RegisterCommand[] = [
   serve,
   train,
   scoreOnnx,
+  demo,
 ];

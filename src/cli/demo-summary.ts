@@ -1,0 +1,63 @@
+/** The demo's summary: its JSON shape and the text a person reads at the end of `bnnas demo`. */
+
+export interface StageRecord {
+  name: string;
+  seconds: number;
+  /** The equivalent command line, so a user can rerun any stage by hand. */
+  command: string;
+}
+
+export interface ArchResult {
+  arch: number[];
+  score: number;
+  macs: number | null;
+  params: number | null;
+}
+
+export interface DemoSummary {
+  out: string;
+  space: string;
+  data: string;
+  files: Record<string, string>;
+  supernet: { parameters: number; candidates: number };
+  training: { steps: number; ms_per_step: number; final_loss: number; final_accuracy: number; bn: string; lr: number };
+  retraining: { steps: number; ms_per_step: number; final_loss: number; final_accuracy: number; lr: number } | null;
+  max_macs: number;
+  chosen: ArchResult;
+  evolution_best: ArchResult;
+  /** Evolution is a heuristic; exact search is optimal, so evolution can only tie it. */
+  evolution_matches_exact: boolean;
+  /** Test accuracy of the chosen path straight after supernet training. */
+  accuracy_before_retraining: number;
+  /** Test accuracy of the extracted subnet (after retraining, unless it was skipped). */
+  accuracy: number;
+  images_per_s: number;
+  stages: StageRecord[];
+  total_seconds: number;
+}
+
+const millions = (n: number | null) => (n === null ? "?" : `${(n / 1e6).toFixed(2)}M`);
+const percent = (x: number) => `${(100 * x).toFixed(2)}%`;
+
+export function formatDemoSummary(s: DemoSummary): string {
+  const lines = [
+    "",
+    `bnnas demo: ${s.space}, data ${s.data}`,
+    `  supernet        ${s.supernet.candidates} candidates, ${s.supernet.parameters.toLocaleString("en-US")} parameters`,
+    `  training        ${s.training.steps} BN-only steps of the supernet, uniform paths (--bn ${s.training.bn}, lr ${s.training.lr}), ${s.training.ms_per_step.toFixed(0)} ms/step, final loss ${s.training.final_loss.toFixed(4)}, train acc ${percent(s.training.final_accuracy)}`,
+    `  chosen arch     ${s.chosen.arch.join(",")}  (exact search, MACs <= ${millions(s.max_macs)})`,
+    `  BN score        ${s.chosen.score.toFixed(4)}; evolution's best ${s.evolution_best.arch.join(",")} scores ${s.evolution_best.score.toFixed(4)}${s.evolution_matches_exact ? " (ties the exact optimum)" : " (below the exact optimum)"}`,
+    `  MACs / params   ${millions(s.chosen.macs)} / ${millions(s.chosen.params)}`,
+    ...(s.retraining
+      ? [`  retraining      ${s.retraining.steps} steps of the chosen path (BN + classifier, lr ${s.retraining.lr}), final loss ${s.retraining.final_loss.toFixed(4)}, train acc ${percent(s.retraining.final_accuracy)}`]
+      : []),
+    `  test accuracy   ${percent(s.accuracy)} (subnet.onnx, ${s.images_per_s.toFixed(0)} images/s); the path straight after supernet training: ${percent(s.accuracy_before_retraining)}`,
+    "  (convolutions keep their random init throughout: retrain subnet.onnx's weights in your framework for its final accuracy)",
+    "  time per stage:",
+    ...s.stages.map((st) => `    ${st.name.padEnd(24)} ${st.seconds.toFixed(1).padStart(7)} s   ${st.command}`),
+    `    ${"total".padEnd(24)} ${s.total_seconds.toFixed(1).padStart(7)} s`,
+    `  files in ${s.out}: ${Object.values(s.files).map((f) => f.slice(s.out.length + 1)).join(", ")}`,
+    "",
+  ];
+  return lines.join("\n");
+}

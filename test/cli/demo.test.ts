@@ -1,0 +1,87 @@
+import { describe, expect, it } from "vitest";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { main } from "../../src/cli/index.js";
+import { memoryIO } from "../../src/cli/context.js";
+import { readModel } from "../../src/onnx/model-io.js";
+import { readSubnetManifest } from "../../src/extract/provenance.js";
+import { onnxCheckerProblems } from "../extract/onnx-checker.js";
+
+const dir = mkdtempSync(join(tmpdir(), "bnnas-cli-demo-"));
+
+async function run(args: string[]) {
+  const io = memoryIO();
+  const code = await main(args, io);
+  return { code, out: io.out.join(""), err: io.err.join("") };
+}
+
+// A few steps per stage: the pipeline's wiring is under test here, not how well it learns.
+const quick = ["--steps", "3", "--retrain-steps", "3", "--batch", "32", "--threads", "1"];
+
+describe("bnnas demo", () => {
+  it("runs every stage and leaves a consistent set of files and a summary", async () => {
+    const out = join(dir, "run");
+    const r = await run(["demo", "--out", out, ...quick, "--json"]);
+    expect(r.err).not.toMatch(/error/);
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.out);
+    expect(summary.stages.map((s: { name: string }) => s.name)).toEqual([
+      "export", "train", "search exact", "search evolution", "eval chosen path", "retrain chosen path", "extract", "eval",
+    ]);
+    expect(summary.training.steps).toBe(3);
+    expect(summary.retraining.steps).toBe(3);
+    // Exact search is optimal: evolution may tie it, never beat it; the chosen arch respects the budget.
+    expect(summary.evolution_best.score).toBeLessThanOrEqual(summary.chosen.score + 1e-9);
+    expect(summary.chosen.macs).toBeLessThanOrEqual(summary.max_macs);
+    expect(summary.accuracy).toBeGreaterThanOrEqual(0);
+    expect(summary.accuracy).toBeLessThanOrEqual(1);
+    expect(JSON.parse(readFileSync(join(out, "summary.json"), "utf8"))).toEqual(summary);
+    // The chosen arch is the exact search's best, and the subnet is that arch, standalone and valid.
+    const search = JSON.parse(readFileSync(join(out, "search.json"), "utf8"));
+    expect(search.exact.best[0].arch).toEqual(summary.chosen.arch);
+    const subnet = readModel(join(out, "subnet.onnx"));
+    expect(readSubnetManifest(subnet, "subnet.onnx")!.arch).toEqual(summary.chosen.arch);
+    expect(subnet.graph!.input.map((i) => i.name)).toHaveLength(1);
+    expect(onnxCheckerProblems([join(out, "subnet.onnx"), join(out, "supernet.trained.onnx")])).toBe("");
+  });
+
+  it("prints a readable summary with the time of every stage", async () => {
+    const out = join(dir, "text");
+    const r = await run(["demo", "--out", out, ...quick, "--quiet"]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/chosen arch\s+\d+(,\d+){5}/);
+    expect(r.out).toMatch(/test accuracy\s+\d+\.\d\d%/);
+    for (const stage of ["export", "train", "search exact", "extract", "eval"]) expect(r.out).toMatch(new RegExp(`\\n\\s+${stage}\\s+\\d+\\.\\d s`));
+    expect(r.err).toBe("");
+  });
+
+  it("never overwrites an earlier demo without --force", async () => {
+    const out = join(dir, "keep");
+    expect((await run(["demo", "--out", out, ...quick, "--quiet"])).code).toBe(0);
+    const before = readFileSync(join(out, "subnet.onnx"));
+    const again = await run(["demo", "--out", out, ...quick, "--quiet"]);
+    expect(again.code).not.toBe(0);
+    expect(again.err).toMatch(/already holds demo files .*--force/);
+    expect(again.err.trim().split("\n")).toHaveLength(1);
+    expect(readFileSync(join(out, "subnet.onnx")).equals(before)).toBe(true);
+    expect((await run(["demo", "--out", out, ...quick, "--quiet", "--force", "--seed", "1"])).code).toBe(0);
+  });
+
+  it("ends with one line naming the stage when a stage fails", async () => {
+    const out = join(dir, "budget");
+    const r = await run(["demo", "--out", out, ...quick, "--quiet", "--max-macs", "1K"]);
+    expect(r.code).not.toBe(0);
+    expect(r.err.trim().split("\n")).toHaveLength(1);
+    expect(r.err).toMatch(/no architecture under the limits; raise --max-macs/);
+    const file = join(dir, "a-file");
+    writeFileSync(file, "x");
+    const bad = await run(["demo", "--out", file, ...quick, "--quiet"]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.err).toMatch(/not a directory/);
+    const badData = await run(["demo", "--out", join(dir, "nodata"), ...quick, "--quiet", "--data", dir]);
+    expect(badData.code).not.toBe(0);
+    expect(badData.err).toMatch(/demo stopped at stage 'train': .*IDX/i);
+    expect(existsSync(join(dir, "nodata", "supernet.trained.onnx"))).toBe(false);
+  });
+});
