@@ -83,5 +83,25 @@ export function readSubnetManifest(model: ModelProto, file = "<model>"): SubnetM
   if (norm && (!Array.isArray(norm.mean) || !Array.isArray(norm.std) || norm.std.some((s) => !(s > 0)))) {
     throw new ModelFormatError(file, `metadata '${SUBNET_MANIFEST_KEY}': input.normalize must hold mean and std arrays with std > 0`);
   }
+  const mismatch = subnetManifestProblem(m, model);
+  if (mismatch) throw new ModelFormatError(file, `metadata '${SUBNET_MANIFEST_KEY}' does not match the graph: ${mismatch}`);
   return m;
+}
+
+/** The manifest's input must be the graph's input, with as many normalisation values as channels. */
+function subnetManifestProblem(m: SubnetManifest, model: ModelProto): string | undefined {
+  if (!m.arch.every((v) => Number.isSafeInteger(v) && v >= 0)) return "arch must hold whole numbers >= 0";
+  const input = model.graph!.input.find((i) => i.name === m.input?.name);
+  if (!input) return `input '${m.input?.name}' is not a graph input`;
+  const dims = input.type?.tensorType?.shape?.dim ?? [];
+  if (!Array.isArray(m.input.shape) || m.input.shape.length !== dims.length) return `input.shape does not have the graph input's rank ${dims.length}`;
+  for (const [i, d] of dims.entries()) {
+    const v = m.input.shape[i];
+    if (d.dimValue !== undefined && d.dimValue !== null && !d.dimParam && typeof v === "number" && v !== Number(d.dimValue)) return `input.shape[${i}] is ${v}, the graph says ${Number(d.dimValue)}`;
+  }
+  const norm = m.input.normalize;
+  const c = dims[1]?.dimValue;
+  if (norm && c !== undefined && c !== null && [norm.mean.length, norm.std.length].some((n) => n !== 1 && n !== Number(c))) return `input.normalize needs 1 or ${Number(c)} values per list`;
+  if (norm && [...norm.mean, ...norm.std].some((v) => typeof v !== "number" || !Number.isFinite(v))) return "input.normalize holds a value that is not a finite number";
+  return undefined;
 }

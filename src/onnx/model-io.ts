@@ -7,6 +7,7 @@ import { dirname, basename, resolve, relative, isAbsolute, sep } from "node:path
 import { onnx, make, DataType, num, decodeModelProto, encodeModelProto, type GraphProto, type ModelProto, type StringStringEntryProto, type TensorProto } from "./proto.js";
 import { elementCount, elementSize, tensorDims } from "./tensor.js";
 import { InputFileError, ModelFormatError, OutputError } from "../errors.js";
+import { modelProblem } from "./check.js";
 import { commitTemp, discardTemp, writeTemp } from "../util/atomic.js";
 
 /** protobuf cannot serialise a message over 2 GiB; stay clear of it. */
@@ -43,6 +44,9 @@ export function readModel(file: string): ModelProto {
   }
   const model = decodeModel(bytes, file);
   loadExternalData(model, file);
+  // Every later stage trusts dims, types and structure: refuse a broken file here, in one line.
+  const problem = modelProblem(model);
+  if (problem) throw new ModelFormatError(file, `is not a valid ONNX model: ${problem}`);
   return model;
 }
 
@@ -89,7 +93,13 @@ export function confineLocation(modelFile: string, location: string): string {
   if (!(real + sep).startsWith(realDir + sep) || real === realDir) {
     throw new ModelFormatError(modelFile, `external data location '${location}' links outside the model's directory`);
   }
+  if (!statSync(real).isFile()) throw new ModelFormatError(modelFile, `external data location '${location}' is not a regular file`);
   return real;
+}
+
+/** A decimal whole number as external-data offsets and lengths are written, else NaN. */
+function wholeNumber(text: string): number {
+  return /^\d{1,16}$/.test(text) ? Number(text) : NaN;
 }
 
 function loadExternalData(model: ModelProto, file: string): void {
@@ -112,8 +122,8 @@ function loadExternalData(model: ModelProto, file: string): void {
       const dims = tensorDims(t);
       if (dims.some((d) => !Number.isSafeInteger(d) || d < 0)) throw new ModelFormatError(file, `tensor '${t.name}' has invalid dims [${dims}]`);
       const expected = elementCount(dims) * size;
-      const offset = Number(kv.get("offset") ?? 0);
-      const length = kv.has("length") ? Number(kv.get("length")) : expected;
+      const offset = kv.has("offset") ? wholeNumber(kv.get("offset")!) : 0;
+      const length = kv.has("length") ? wholeNumber(kv.get("length")!) : expected;
       if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length !== expected || offset + length > entry.size) {
         throw new ModelFormatError(file, `tensor '${t.name}': external data (offset ${kv.get("offset") ?? 0}, length ${kv.get("length") ?? expected}) does not fit '${location}' (${entry.size} bytes) or its dims [${dims}]`);
       }

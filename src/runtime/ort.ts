@@ -48,6 +48,17 @@ function ortType(data: TensorData): OrtType {
   return "uint8";
 }
 
+/**
+ * onnxruntime's message without its C++ source location and signature
+ * (`/onnxruntime_src/.../model.cc:202 onnxruntime::Model::Model(...) Unsupported ...`), on one line.
+ */
+export function ortMessage(e: unknown): string {
+  let msg = ((e as Error)?.message ?? String(e)).replace(/\s*\n\s*/g, " ").trim();
+  msg = msg.replace(/^\/?[\w./-]*onnxruntime[\w./-]*\.(?:cc|h|cpp):\d+\s+(?:[^()]*\((?:[^()]|\([^()]*\))*\)\s*)?/, "");
+  msg = msg.replace(/\[ONNXRuntimeError\]\s*:\s*\d+\s*:\s*\w+\s*:\s*/g, "");
+  return msg.length > 400 ? `${msg.slice(0, 400)}...` : msg;
+}
+
 export class Session {
   private constructor(private readonly inner: ort.InferenceSession) {}
 
@@ -57,7 +68,9 @@ export class Session {
     const sessionOptions: ort.InferenceSession.SessionOptions = {
       executionProviders: device === "cuda" ? ["cuda", "cpu"] : ["cpu"],
       graphOptimizationLevel: options.noOptimize ? "disabled" : "all",
-      logSeverityLevel: 3,
+      // 4 = fatal only: onnxruntime would otherwise print its own multi-line error on stderr
+      // before we report the same failure in one line.
+      logSeverityLevel: 4,
     };
     if (options.noSpin) sessionOptions.extra = { session: { intra_op: { allow_spinning: "0" }, inter_op: { allow_spinning: "0" } } };
     if (options.noArena) {
@@ -72,8 +85,7 @@ export class Session {
     try {
       return new Session(await ort.InferenceSession.create(bytes, sessionOptions));
     } catch (e) {
-      const msg = ((e as Error).message ?? String(e)).split("\n")[0];
-      throw new BnnasError(`onnxruntime could not load the model: ${msg}`);
+      throw new BnnasError(`onnxruntime could not load the model: ${ortMessage(e)}`);
     }
   }
 
@@ -93,8 +105,7 @@ export class Session {
     try {
       result = fetches ? await this.inner.run(ortFeeds, fetches as string[]) : await this.inner.run(ortFeeds);
     } catch (e) {
-      const msg = ((e as Error).message ?? String(e)).split("\n")[0];
-      throw new BnnasError(`onnxruntime failed to run the model: ${msg}`);
+      throw new BnnasError(`onnxruntime failed to run the model: ${ortMessage(e)}`);
     }
     const out: Record<string, Tensor> = {};
     for (const [name, t] of Object.entries(result)) out[name] = { dims: t.dims.map(Number), data: t.data as TensorData };

@@ -20,6 +20,7 @@ import { updateRunningStats, type BatchStats } from "./running-stats.js";
 import { TrainState, batchNormTable } from "./params.js";
 import { indicatorSnapshot, type IndicatorSnapshot } from "./indicator.js";
 import { readCheckpoint, writeCheckpoint, type Checkpoint } from "./checkpoint.js";
+import { removeStaleTemps } from "../util/atomic.js";
 
 /** What the trainer needs from the engine (src/train/engine.ts's TrainEngine satisfies it). */
 export interface PathEngine {
@@ -168,6 +169,9 @@ export async function train(run: TrainRun): Promise<TrainResult> {
   let progress: RunProgress = { step: 0, epochLoss: 0, epochCorrect: 0, epochSeen: 0, epochSteps: 0, recent: [], history: [] };
   let resumedFrom: number | undefined;
   const ck = run.checkpoint;
+  // A run killed while writing its checkpoint left a temporary file beside it; the checkpoint
+  // itself is intact (rename is atomic), so the leftover is only clutter: remove it.
+  if (ck) removeStaleTemps(ck.file);
   if (ck?.resume) {
     const saved = readCheckpoint<RunProgress>(ck.file);
     if (saved) {

@@ -3,7 +3,7 @@
  * is renamed over the target only when complete, so a failed or killed write never leaves a
  * half-written file and never destroys what the user had at that path.
  */
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync, statSync } from "node:fs";
+import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync, statSync, readdirSync } from "node:fs";
 import { dirname, basename, join } from "node:path";
 import { OutputError } from "../errors.js";
 
@@ -13,6 +13,46 @@ let counter = 0;
 export function tempPathFor(file: string): string {
   counter += 1;
   return join(dirname(file), `.${basename(file)}.tmp-${process.pid}-${counter}`);
+}
+
+/** Whether process `pid` is alive (EPERM: it exists but belongs to someone else). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Removes temporary files of `file` left by writers that died mid-write (SIGKILL, power loss):
+ * a killed process cannot clean up after itself, so the next writer of the same target does.
+ * Temporaries of live processes (a concurrent writer) are kept. Best effort: never throws.
+ * Returns the paths removed.
+ */
+export function removeStaleTemps(file: string): string[] {
+  const dir = dirname(file);
+  const prefix = `.${basename(file)}.tmp-`;
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return removed;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const m = /^(\d+)-\d+$/.exec(name.slice(prefix.length));
+    if (!m) continue;
+    const pid = Number(m[1]);
+    if (pid === process.pid || processAlive(pid)) continue;
+    try {
+      unlinkSync(join(dir, name));
+      removed.push(join(dir, name));
+    } catch { /* gone already, or not ours to remove */ }
+  }
+  return removed;
 }
 
 function describe(e: unknown, file: string): string {
@@ -35,6 +75,7 @@ export function writeTemp(file: string, chunks: readonly Uint8Array[]): string {
   } catch (e) {
     throw new OutputError(file, describe(e, file));
   }
+  removeStaleTemps(file);
   const tmp = tempPathFor(file);
   let fd: number | undefined;
   try {

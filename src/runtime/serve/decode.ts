@@ -137,6 +137,8 @@ function resizePlane(src: Float32Array, sh: number, sw: number, dh: number, dw: 
 export function decodePng(body: Buffer, shape: ImageShape, norm: InputNormalization | undefined): DecodedBatch {
   const signature = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
   if (body.length < 24 || signature.some((b, i) => body[i] !== b)) throw new RequestError(400, "the body is not a PNG file (bad signature)");
+  // The size is read from the IHDR chunk, which must come first; without it the bytes are no PNG.
+  if (body.toString("latin1", 12, 16) !== "IHDR") throw new RequestError(400, "the body is not a valid PNG file (no IHDR chunk after the signature)");
   const width = body.readUInt32BE(16);
   const height = body.readUInt32BE(20);
   if (width < 1 || height < 1 || width > MAX_PNG_SIDE || height > MAX_PNG_SIDE) {

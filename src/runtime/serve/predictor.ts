@@ -1,8 +1,14 @@
 /**
  * A model ready to answer predictions: one onnxruntime session, the input it expects
  * ([N, C, H, W] with a dynamic batch), the normalisation pixels need, and softmax over logits.
- * Runs are serialised (one at a time): onnxruntime-node's run is a synchronous native call, so
- * queueing costs nothing and keeps memory bounded under load.
+ *
+ * Runs never overlap and never pile up without bound: requests wait in one queue, and whenever
+ * the session is free, everything waiting (up to `maxRunImages` images) runs as ONE batch. Under
+ * load this micro-batching costs no added latency (nothing waits for a timer; a request that
+ * arrives while the session is busy joins the next run) and several times less time per image
+ * than one run per request (measured on fmnist-small: 1.4 ms for one image, 0.55 ms/image at 4+).
+ * The queue holds at most `maxQueuedBytes` of input; beyond that predict() refuses with
+ * QueueFullError (the server answers 503 + Retry-After) instead of growing memory.
  */
 import type { ModelProto } from "../../onnx/proto.js";
 import { Session, type Device } from "../ort.js";
@@ -34,16 +40,43 @@ export function softmax(logits: ArrayLike<number>, offset: number, length: numbe
   return e.map((v) => v / sum);
 }
 
-export class Predictor {
-  private queue: Promise<unknown> = Promise.resolve();
+/** The prediction queue is full: the client should retry later (HTTP 503). */
+export class QueueFullError extends Error {}
 
-  private constructor(private readonly session: Session, readonly info: ModelInfo) {}
+export interface QueueOptions {
+  /** Largest number of images one coalesced run takes (a single larger request still runs alone). Default 64. */
+  maxRunImages?: number;
+  /** Largest total input waiting in the queue, in bytes (default 128 MiB). */
+  maxQueuedBytes?: number;
+}
+
+interface Job {
+  x: Float32Array;
+  n: number;
+  resolve: (p: Prediction[]) => void;
+  reject: (e: unknown) => void;
+}
+
+export class Predictor {
+  private readonly waiting: Job[] = [];
+  private queuedBytes = 0;
+  private running: Promise<void> | undefined;
+  private closed = false;
+  private readonly maxRunImages: number;
+  private readonly maxQueuedBytes: number;
+  /** Runs done and images predicted (for tests and logs). */
+  readonly stats = { runs: 0, images: 0, largestRun: 0 };
+
+  private constructor(private readonly session: Session, readonly info: ModelInfo, queue: QueueOptions = {}) {
+    this.maxRunImages = queue.maxRunImages ?? 64;
+    this.maxQueuedBytes = queue.maxQueuedBytes ?? 128 * 1024 * 1024;
+  }
 
   /**
    * Opens a standalone model (one image input [N, C, H, W]); a supernet (several inputs) is
    * refused. `normalize` overrides the manifest's (for foreign files).
    */
-  static async create(model: ModelProto, file: string, options: { device?: Device; threads?: number; normalize?: InputNormalization } = {}): Promise<Predictor> {
+  static async create(model: ModelProto, file: string, options: { device?: Device; threads?: number; normalize?: InputNormalization } & QueueOptions = {}): Promise<Predictor> {
     const graph = model.graph!;
     const inits = new Set(graph.initializer.map((t) => t.name));
     const feeds = graph.input.filter((i) => !inits.has(i.name));
@@ -76,30 +109,84 @@ export class Predictor {
       classes: out.dims[1]!,
       normalize,
       manifest,
-    });
+    }, options);
   }
 
   /** Predicts a batch given as model-input values [n, C, H, W] (already normalised). */
   predict(x: Float32Array, n: number): Promise<Prediction[]> {
-    const { channels, height, width } = this.info.image;
-    const run = async () => {
-      const out = await this.session.run({ [this.info.input.name]: { dims: [n, channels, height, width], data: x } }, [this.info.output]);
-      const logits = out[this.info.output]!.data as Float32Array;
-      const k = this.info.classes;
-      return Array.from({ length: n }, (_, i) => {
-        const probabilities = softmax(logits, i * k, k);
-        let argmax = 0;
-        for (let c = 1; c < k; c++) if (probabilities[c]! > probabilities[argmax]!) argmax = c;
-        return { argmax, probabilities };
-      });
-    };
-    const result = this.queue.then(run, run);
-    this.queue = result.catch(() => undefined);
-    return result;
+    if (this.closed) return Promise.reject(new QueueFullError("the server is shutting down"));
+    if (this.queuedBytes > 0 && this.queuedBytes + x.byteLength > this.maxQueuedBytes) {
+      return Promise.reject(new QueueFullError(`the prediction queue is full (${this.waiting.length} requests waiting); retry shortly`));
+    }
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ x, n, resolve, reject });
+      this.queuedBytes += x.byteLength;
+      this.pump();
+    });
   }
 
+  /** Starts the next coalesced run if the session is free and something waits. */
+  private pump(): void {
+    if (this.running || this.waiting.length === 0) return;
+    const jobs: Job[] = [];
+    let images = 0;
+    while (this.waiting.length > 0 && (jobs.length === 0 || images + this.waiting[0]!.n <= this.maxRunImages)) {
+      const job = this.waiting.shift()!;
+      this.queuedBytes -= job.x.byteLength;
+      jobs.push(job);
+      images += job.n;
+    }
+    this.running = this.runJobs(jobs).finally(() => {
+      this.running = undefined;
+      this.pump();
+    });
+  }
+
+  private async runJobs(jobs: Job[]): Promise<void> {
+    try {
+      const predictions = await this.runBatch(jobs.length === 1 ? jobs[0]!.x : concat(jobs), jobs.reduce((s, j) => s + j.n, 0));
+      let at = 0;
+      for (const job of jobs) {
+        job.resolve(predictions.slice(at, at + job.n));
+        at += job.n;
+      }
+    } catch (e) {
+      if (jobs.length === 1) return jobs[0]!.reject(e);
+      // One request must not fail the others it shared a run with: run each alone.
+      for (const job of jobs) await this.runBatch(job.x, job.n).then(job.resolve, job.reject);
+    }
+  }
+
+  private async runBatch(x: Float32Array, n: number): Promise<Prediction[]> {
+    const { channels, height, width } = this.info.image;
+    const out = await this.session.run({ [this.info.input.name]: { dims: [n, channels, height, width], data: x } }, [this.info.output]);
+    this.stats.runs += 1;
+    this.stats.images += n;
+    this.stats.largestRun = Math.max(this.stats.largestRun, n);
+    const logits = out[this.info.output]!.data as Float32Array;
+    const k = this.info.classes;
+    return Array.from({ length: n }, (_, i) => {
+      const probabilities = softmax(logits, i * k, k);
+      let argmax = 0;
+      for (let c = 1; c < k; c++) if (probabilities[c]! > probabilities[argmax]!) argmax = c;
+      return { argmax, probabilities };
+    });
+  }
+
+  /** Finishes what is queued, then releases the session; later predict() calls are refused. */
   async close(): Promise<void> {
-    await this.queue.catch(() => undefined);
+    this.closed = true;
+    while (this.running) await this.running;
     await this.session.release();
   }
+}
+
+function concat(jobs: readonly Job[]): Float32Array {
+  const out = new Float32Array(jobs.reduce((s, j) => s + j.x.length, 0));
+  let at = 0;
+  for (const j of jobs) {
+    out.set(j.x, at);
+    at += j.x.length;
+  }
+  return out;
 }

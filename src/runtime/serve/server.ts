@@ -5,12 +5,23 @@
  *   POST /predict  JSON or PNG body (see decode.ts) ->
  *                  {"batch": n, "predictions": [{"argmax": k, "probabilities": [...]}], "model_ms": t}
  * Every bad request gets a 4xx JSON {"error": "..."}; nothing a client sends can crash the server.
+ *
+ * Bounded by construction: a body is refused (413) as soon as it passes the limit while it
+ * streams in (or before, from its Content-Length or an Expect: 100-continue), then the rest is
+ * read and discarded up to DRAIN_LIMIT so the client can read the reply (closing a socket with
+ * unread data makes the kernel reset the connection, and the client may lose the 413), and the
+ * connection is cut beyond that. Predictions wait in the predictor's bounded, micro-batching
+ * queue (predictor.ts); when it is full the reply is 503 with Retry-After. Slow clients are cut
+ * off by the header (10 s) and request (30 s) timeouts.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { BnnasError } from "../../errors.js";
 import { decodeJson, decodePng, RequestError } from "./decode.js";
-import type { Predictor } from "./predictor.js";
+import { QueueFullError, type Predictor, type ModelInfo } from "./predictor.js";
+
+/** Bytes of a refused body read and discarded before the connection is cut instead. */
+export const DRAIN_LIMIT = 64 * 1024 * 1024;
 
 export interface ServeOptions {
   host?: string;
@@ -38,7 +49,7 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-/** Reads the body, refusing it (413) as soon as it passes `limit` bytes. */
+/** Reads the body, refusing it (413) as soon as it passes `limit` bytes (the rest stays unread). */
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers["content-length"]);
@@ -48,25 +59,63 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     }
     const chunks: Buffer[] = [];
     let size = 0;
-    let failed = false;
-    req.on("data", (c: Buffer) => {
-      if (failed) return;
+    const stop = () => {
+      req.off("data", onData);
+      req.off("end", onEnd);
+      req.off("error", onError);
+      req.off("close", onClose);
+    };
+    const onData = (c: Buffer) => {
       size += c.length;
       if (size > limit) {
-        failed = true;
+        stop();
+        chunks.length = 0;
         reject(new RequestError(413, `the body is larger than the limit of ${limit} bytes`));
         return;
       }
       chunks.push(c);
-    });
-    req.on("end", () => {
-      if (!failed) resolve(Buffer.concat(chunks));
-    });
-    req.on("error", (e) => {
-      if (!failed) reject(new RequestError(400, `the request body could not be read (${e.message})`));
-      failed = true;
-    });
+    };
+    const onEnd = () => {
+      stop();
+      resolve(Buffer.concat(chunks));
+    };
+    const onError = (e: Error) => {
+      stop();
+      reject(new RequestError(400, `the request body could not be read (${e.message})`));
+    };
+    const onClose = () => {
+      stop();
+      reject(new RequestError(400, "the client closed the connection before the body was complete"));
+    };
+    req.on("data", onData);
+    req.on("end", onEnd);
+    req.on("error", onError);
+    req.on("close", onClose);
   });
+}
+
+/**
+ * After an early reply, reads and discards what is left of the body so the client receives the
+ * reply and the connection stays usable; a body beyond DRAIN_LIMIT has the connection cut.
+ */
+function discardBody(req: IncomingMessage): void {
+  if (req.complete || req.destroyed) return;
+  let drained = 0;
+  req.on("data", (c: Buffer) => {
+    drained += c.length;
+    if (drained > DRAIN_LIMIT) req.socket.destroy();
+  });
+  req.on("error", () => undefined);
+  req.resume();
+}
+
+/** What GET /info shows of the model: its manifest with the training record summarised (no per-epoch history). */
+export function modelSummary(info: ModelInfo): Record<string, unknown> | null {
+  if (!info.manifest) return null;
+  const { training, ...rest } = info.manifest as typeof info.manifest & { training?: unknown };
+  if (!training || typeof training !== "object" || Array.isArray(training)) return rest;
+  const { history, ...summary } = training as Record<string, unknown>;
+  return { ...rest, training: { ...summary, ...(Array.isArray(history) ? { history_epochs: history.length } : {}) } };
 }
 
 export function startServer(predictor: Predictor, options: ServeOptions): Promise<RunningServer> {
@@ -90,7 +139,7 @@ export function startServer(predictor: Predictor, options: ServeOptions): Promis
         output: info.output,
         classes: info.classes,
         normalize: info.normalize ?? null,
-        manifest: info.manifest ?? null,
+        manifest: modelSummary(info),
         limits: { max_body_bytes: maxBody, max_batch: maxBatch },
       });
       return 200;
@@ -99,7 +148,6 @@ export function startServer(predictor: Predictor, options: ServeOptions): Promis
     if (req.method !== "POST") throw new RequestError(405, "use POST /predict with a JSON or PNG body");
     const type = (req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
     if (type !== "application/json" && type !== "image/png") {
-      // Drain nothing: the connection closes after the reply.
       throw new RequestError(415, `content type '${type || "(none)"}' is not supported; send application/json or image/png`);
     }
     const body = await readBody(req, maxBody);
@@ -111,21 +159,37 @@ export function startServer(predictor: Predictor, options: ServeOptions): Promis
     return 200;
   };
 
-  const server = createServer((req, res) => {
+  const respond = (req: IncomingMessage, res: ServerResponse) => {
     const t0 = performance.now();
     handle(req, res)
       .catch((e: unknown) => {
-        const status = e instanceof RequestError ? e.status : 500;
-        const message = e instanceof RequestError ? e.message : `internal error: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`;
+        const busy = e instanceof QueueFullError;
+        const status = e instanceof RequestError ? e.status : busy ? 503 : 500;
+        const message = e instanceof RequestError || busy ? e.message : `internal error: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`;
         if (!res.headersSent) {
-          // An unread body would otherwise keep the socket busy; close after replying.
-          if (status === 413 || status === 415) res.setHeader("connection", "close");
+          if (busy) res.setHeader("retry-after", "1");
+          // A body too large to drain: reply, then close rather than read it all.
+          if (Number(req.headers["content-length"]) > DRAIN_LIMIT) res.setHeader("connection", "close");
           send(res, status, { error: message });
+          discardBody(req);
         } else res.destroy();
         return status;
       })
       .then((status) => options.log?.(`${req.method} ${req.url} ${status} ${(performance.now() - t0).toFixed(1)}ms`))
       .catch(() => undefined);
+  };
+  const server = createServer(respond);
+  // Expect: 100-continue: refuse a declared oversized body before the client sends it.
+  server.on("checkContinue", (req: IncomingMessage, res: ServerResponse) => {
+    const declared = Number(req.headers["content-length"]);
+    if (Number.isFinite(declared) && declared > maxBody) {
+      res.setHeader("connection", "close");
+      send(res, 413, { error: `the body is ${declared} bytes; the limit is ${maxBody}` });
+      options.log?.(`${req.method} ${req.url} 413 (before 100-continue)`);
+      return;
+    }
+    res.writeContinue();
+    respond(req, res);
   });
   server.requestTimeout = 30_000;
   server.headersTimeout = 10_000;

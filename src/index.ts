@@ -1,0 +1,24 @@
+/**
+ * bnnas as a library: declare a search space in TypeScript, export it as an ONNX supernet, load
+ * supernets (bnnas or PyTorch convention), score them with the BN indicator, search, and extract
+ * subnets. The CLI (src/cli/) is built on exactly these functions.
+ */
+export { defineSpace, ops, candidate, fixed, layer } from "./space/define.js";
+export type { SpaceSpec, LayerSpec, CandidateSpec, FixedOpSpec, OpSpec } from "./space/spec.js";
+export { BUILTIN_SPACES, builtinSpace, loadSpace, readSpaceFile } from "./space/builtins.js";
+export { validateSpace } from "./space/validate.js";
+export { parseArch, checkArch, formatArch, archCost, type Arch } from "./space/arch.js";
+export { buildSupernet, exportSupernet, spaceStructure } from "./supernet/export.js";
+export { loadSupernet, type LoadedSupernet } from "./supernet/load.js";
+export type { SupernetStructure } from "./supernet/structure.js";
+export { getIndicator, INDICATORS } from "./score/registry.js";
+export type { Indicator } from "./score/indicator.js";
+export { ArchScorer } from "./score/arch-scorer.js";
+export { getStrategy, STRATEGY_NAMES } from "./search/strategy.js";
+export { problemFromStructure, type SearchProblem, type Constraints, type Evaluated } from "./search/problem.js";
+export { exactTopK } from "./search/exact.js";
+export { extractSubnet } from "./extract/subnet.js";
+export { readModel, writeModel, decodeModel, encodeModel } from "./onnx/model-io.js";
+export { loadDataset } from "./data/dataset.js";
+export { evaluate } from "./runtime/eval.js";
+export * from "./errors.js";
