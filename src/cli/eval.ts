@@ -7,12 +7,14 @@ import type { Command } from "commander";
 import type { CliIO } from "./context.js";
 import { intOption, choiceOption } from "./options.js";
 import { normalizationOptions, type NormalizationFlags } from "./normalization.js";
-import { BnnasError, UsageError } from "../errors.js";
+import { BnnasError, InputFileError, ModelFormatError, UsageError } from "../errors.js";
 import { readModel } from "../onnx/model-io.js";
 import type { ModelProto } from "../onnx/proto.js";
 import { parseArch } from "../space/arch.js";
 import { loadDataset } from "../data/dataset.js";
-import { extractWithManifest, modelKind, openSupernet } from "../extract/from-file.js";
+import { modelKind, openSupernet, type OpenedSupernet } from "../extract/from-file.js";
+import { extractSubnet } from "../extract/subnet.js";
+import type { Normalization } from "../data/batches.js";
 import { readSubnetManifest } from "../extract/provenance.js";
 import { evaluate, recalibrateBatchNorm } from "../runtime/eval.js";
 import { Progress } from "../util/progress.js";
@@ -56,22 +58,33 @@ export function register(program: Command, io: CliIO): void {
     .option("--quiet", "no progress output")
     .action(async (file: string, opts: Options) => {
       const flags = normalizationOptions(opts);
-      const loaded = readModel(file);
+      // The file is read (and decoded) once: with --arch as a supernet, without it as a subnet;
+      // only when that guess is wrong is it read again, to say what it is instead.
       let model: ModelProto;
       let arch: number[] | undefined;
-      if (modelKind(loaded) === "supernet") {
-        if (opts.arch === undefined) throw new UsageError(`${file} is a supernet: pass --arch A to evaluate one of its paths, or evaluate a subnet from \`bnnas extract-subnet\``);
-        const src = openSupernet(file, { pattern: opts.pattern });
-        arch = parseArch(opts.arch, src.structure);
-        model = extractWithManifest(src, arch, { normalize: flags }).model; // only this path runs
-      } else {
-        if (opts.arch !== undefined) {
-          const m = readSubnetManifest(loaded, file);
-          throw new UsageError(`${file} is already a subnet${m ? ` (arch ${m.arch.join(",")})` : ""}: drop --arch, or pass the supernet to evaluate another path`);
+      let norm: Normalization | undefined;
+      if (opts.arch !== undefined) {
+        let src: OpenedSupernet;
+        try {
+          src = openSupernet(file, { pattern: opts.pattern });
+        } catch (e) {
+          if (e instanceof InputFileError && !(e instanceof ModelFormatError)) {
+            const other = readModel(file);
+            const m = readSubnetManifest(other, file);
+            if (modelKind(other) === "subnet") {
+              throw new UsageError(`${file} is already a subnet${m ? ` (arch ${m.arch.join(",")})` : ""}: drop --arch, or pass the supernet to evaluate another path`);
+            }
+          }
+          throw e;
         }
-        model = loaded;
+        arch = parseArch(opts.arch, src.structure);
+        model = extractSubnet(src.model, src.structure, arch, { file }).model; // only this path runs
+        norm = flags ?? src.manifest?.input.normalize;
+      } else {
+        model = readModel(file);
+        if (modelKind(model) === "supernet") throw new UsageError(`${file} is a supernet: pass --arch A to evaluate one of its paths, or evaluate a subnet from \`bnnas extract-subnet\``);
+        norm = flags ?? readSubnetManifest(model, file)?.input.normalize;
       }
-      const norm = flags ?? readSubnetManifest(model, file)?.input.normalize;
       if (!norm) throw new UsageError(`${file} has no bnnas manifest with the input normalisation: pass --mean and --std (x = (p / 255 - mean) / std; Fashion-MNIST: --mean 0.2860 --std 0.3530)`);
       const test = loadDataset(opts.data, "test");
       const device = opts.device;

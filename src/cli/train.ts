@@ -221,7 +221,7 @@ export function register(program: Command, io: CliIO): void {
       if (opts.json) io.stdout(`${JSON.stringify(summary)}\n`);
       else {
         io.stdout(`wrote ${opts.output}: ${result.steps} steps (${summary.epochs.toFixed(2)} epochs of ${data.count} images, ${config.sampler} sampling, --bn ${config.bn})\n`);
-        io.stdout(`  final loss ${result.finalLoss.toFixed(4)}, training accuracy ${(result.finalAccuracy * 100).toFixed(1)}% (last ${Math.min(result.steps, 50)} steps); ${result.msPerStep.toFixed(1)} ms/step\n`);
+        io.stdout(`  final loss ${result.finalLoss.toFixed(4)}, training accuracy ${(result.finalAccuracy * 100).toFixed(1)}% (last ${Math.min(result.steps, 50)} steps)${result.stepsThisRun > 0 ? `; ${result.msPerStep.toFixed(1)} ms/step` : ""}\n`);
       }
     });
 }

@@ -23,23 +23,32 @@ export function allowedValues(layer: LayerInfo): string {
   return layer.candidates.map((c) => `${c.position}=${c.name}${c === id ? " (or -1)" : ""}`).join(", ");
 }
 
+/** The architecture as quoted in messages: a pasted megabyte must not become a megabyte-long error line. */
+function quote(text: string): string {
+  const one = text.replace(/[\r\n\t]/g, " ");
+  return one.length > 80 ? `${one.slice(0, 80)}... (${text.length} characters)` : one;
+}
+
 /** Parses `3,1,6,...` (or with -1 for identity) against a supernet's layers. */
-export function parseArch(text: string, structure: SupernetStructure): Arch {
+export function parseArch(input: string, structure: SupernetStructure): Arch {
+  const text = input;
+  const shown = quote(input);
   const L = structure.layers.length;
   const parts = text.trim() === "" ? [] : text.split(",").map((s) => s.trim());
   if (parts.length !== L) {
-    throw new ArchError(`architecture '${text}' has ${parts.length} value${parts.length === 1 ? "" : "s"}, but the supernet has ${L} layers: give one candidate per layer, comma-separated (e.g. ${structure.layers.map((l) => l.candidates[0]?.position ?? 0).join(",")})`);
+    throw new ArchError(`architecture '${shown}' has ${parts.length} value${parts.length === 1 ? "" : "s"}, but the supernet has ${L} layers: give one candidate per layer, comma-separated (e.g. ${structure.layers.map((l) => l.candidates[0]?.position ?? 0).join(",")})`);
   }
   return parts.map((p, l) => {
     const layer = structure.layers[l]!;
-    if (!/^[+-]?\d+$/.test(p)) throw new ArchError(`architecture '${text}': ${layerName(layer, l)}: '${p}' is not a whole number; allowed: ${allowedValues(layer)}`);
+    if (!/^[+-]?\d+$/.test(p)) throw new ArchError(`architecture '${shown}': ${layerName(layer, l)}: '${quote(p)}' is not a whole number; allowed: ${allowedValues(layer)}`);
     const v = Number(p);
+    if (!Number.isSafeInteger(v)) throw new ArchError(`architecture '${shown}': ${layerName(layer, l)}: ${quote(p)} is out of range; allowed: ${allowedValues(layer)}`);
     if (v === -1) {
       const id = identityCandidate(layer);
-      if (!id) throw new ArchError(`architecture '${text}': ${layerName(layer, l)}: -1 (identity) is not allowed in this layer; allowed: ${allowedValues(layer)}`);
+      if (!id) throw new ArchError(`architecture '${shown}': ${layerName(layer, l)}: -1 (identity) is not allowed in this layer; allowed: ${allowedValues(layer)}`);
       return id.position;
     }
-    if (!candidateAt(layer, v)) throw new ArchError(`architecture '${text}': ${layerName(layer, l)}: ${v} is not a candidate of this layer; allowed: ${allowedValues(layer)}`);
+    if (!candidateAt(layer, v)) throw new ArchError(`architecture '${shown}': ${layerName(layer, l)}: ${v} is not a candidate of this layer; allowed: ${allowedValues(layer)}`);
     return v;
   });
 }

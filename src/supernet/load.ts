@@ -5,7 +5,7 @@
  */
 import { readModel } from "../onnx/model-io.js";
 import { GraphIndex, graphProblem } from "../onnx/graph.js";
-import { DataType, type ModelProto } from "../onnx/proto.js";
+import { DataType, make, type ModelProto } from "../onnx/proto.js";
 import { ModelFormatError } from "../errors.js";
 import { assignByPattern, inferStructure } from "./import.js";
 import { countStructure } from "./count.js";
@@ -29,6 +29,7 @@ export interface LoadedSupernet {
 
 export function loadSupernet(file: string, options: LoadOptions = {}): LoadedSupernet {
   const model = readModel(file);
+  unshareIdentityInitializers(model);
   const problem = graphProblem(model.graph!);
   if (problem) throw new ModelFormatError(file, `is not a valid ONNX graph: ${problem}`);
   const manifest = readManifest(model, file);
@@ -123,4 +124,36 @@ function upstream(index: GraphIndex, tensor: string): Set<string> {
     for (const i of p.input) if (i && !seen.has(i)) { seen.add(i); stack.push(i); }
   }
   return seen;
+}
+
+/**
+ * PyTorch's exporter deduplicates initializers with identical values: in a fresh export, every
+ * BatchNorm's gamma (all ones), beta, running mean and running variance are Identity nodes of one
+ * shared initializer. Training must be able to move each BatchNorm on its own, so each
+ * Identity(initializer) becomes an initializer of its own under the Identity's output name (a
+ * copy), and the shared source is dropped once nothing reads it. Returns how many were unshared.
+ */
+export function unshareIdentityInitializers(model: ModelProto): number {
+  const g = model.graph!;
+  const inits = new Map(g.initializer.map((t) => [t.name, t]));
+  const overridable = new Set(g.input.map((i) => i.name));
+  const outputs = new Set(g.output.map((o) => o.name));
+  let count = 0;
+  g.node = g.node.filter((n) => {
+    const src = n.opType === "Identity" && (n.domain ?? "") === "" && n.input.length === 1 ? inits.get(n.input[0]!) : undefined;
+    const out = n.output[0];
+    if (!src || !out || n.output.length !== 1 || overridable.has(src.name) || outputs.has(out) || inits.has(out)) return true;
+    const copy = make.tensor({ ...src, name: out, dims: [...src.dims], rawData: src.rawData ? src.rawData.slice() : src.rawData, floatData: [...src.floatData], int32Data: [...src.int32Data], int64Data: [...src.int64Data], doubleData: [...src.doubleData], externalData: [] });
+    g.initializer.push(copy);
+    inits.set(out, copy);
+    count++;
+    return false;
+  });
+  if (count) {
+    const used = new Set<string>();
+    for (const n of g.node) for (const i of n.input) used.add(i);
+    for (const o of outputs) used.add(o);
+    g.initializer = g.initializer.filter((t) => used.has(t.name) || overridable.has(t.name));
+  }
+  return count;
 }

@@ -4,6 +4,7 @@
  * reported later. score = mean |gamma| of the candidate's indicator BatchNorm; 0 without one.
  */
 import type { SupernetStructure } from "../supernet/structure.js";
+import { meanAbs } from "../score/bn.js";
 
 export interface IndicatorSnapshot {
   /** scores[l][i] for the i-th candidate of layer l (structure order). */
@@ -17,10 +18,8 @@ export function indicatorSnapshot(structure: SupernetStructure, params: Readonly
     layer.candidates.map((c) => {
       if (!c.indicator) return 0;
       const gamma = params.get(c.indicator.scale);
-      if (!gamma || gamma.length === 0) return 0;
-      let s = 0;
-      for (const g of gamma) s += Math.abs(g);
-      return s / gamma.length;
+      // The same float32 mean as score-onnx, so the recorded rankings are the ones it would report.
+      return !gamma || gamma.length === 0 ? 0 : meanAbs(gamma);
     }),
   );
   const ranking = structure.layers.map((layer, l) =>

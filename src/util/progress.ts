@@ -22,21 +22,28 @@ function formatSeconds(s: number): string {
 export class Progress {
   private readonly start = Date.now();
   private lastPlain = 0;
+  /** The count the last plain line showed (-1: none yet), so finish() does not repeat it. */
+  private lastPlainDone = -1;
   private done = 0;
   constructor(private readonly io: CliIO, private readonly options: ProgressOptions) {}
 
   /** Reports `done` of `total` units, with extra fields such as loss or accuracy. */
   update(done: number, fields: Record<string, string | number> = {}): void {
+    this.render(done, fields, false);
+  }
+
+  private render(done: number, fields: Record<string, string | number>, force: boolean): void {
     this.done = done;
     if (this.options.quiet) return;
     const elapsed = (Date.now() - this.start) / 1000;
-    const rate = done / Math.max(elapsed, 1e-9);
-    const eta = (this.options.total - done) / rate;
+    // Too soon after the start, a rate would be noise (or a division by ~0): show "?" instead.
+    const rate = elapsed >= 0.05 ? done / elapsed : NaN;
+    const eta = done >= this.options.total ? 0 : (this.options.total - done) / rate;
     const extra = Object.entries(fields)
       .map(([k, v]) => `${k} ${typeof v === "number" ? (Number.isInteger(v) ? v : v.toFixed(4)) : v}`)
       .join("  ");
     const counts = `${done}/${this.options.total}`;
-    const tail = `${extra}${extra ? "  " : ""}${rate.toFixed(1)}/s  ETA ${formatSeconds(eta)}`;
+    const tail = `${extra}${extra ? "  " : ""}${Number.isFinite(rate) ? rate.toFixed(1) : "?"}/s  ETA ${formatSeconds(eta)}`;
     if (this.io.isTTY) {
       const width = 24;
       const filled = Math.round((width * done) / Math.max(1, this.options.total));
@@ -44,15 +51,18 @@ export class Progress {
       this.io.stderr(`\r\x1b[2K${this.options.label} [${bar}] ${counts}  ${tail}`);
     } else {
       const now = Date.now();
-      if (now - this.lastPlain < (this.options.plainEveryMs ?? 2000) && done < this.options.total) return;
+      if (!force && now - this.lastPlain < (this.options.plainEveryMs ?? 2000) && done < this.options.total) return;
       this.lastPlain = now;
+      this.lastPlainDone = done;
       this.io.stderr(`${this.options.label} ${counts}  ${tail}\n`);
     }
   }
 
+  /** Shows the final state once: redraws the bar (TTY), or prints the last count unless a line already showed it. */
   finish(fields: Record<string, string | number> = {}): void {
     if (this.options.quiet) return;
-    this.update(this.done, fields);
+    if (!this.io.isTTY && this.lastPlainDone === this.done) return;
+    this.render(this.done, fields, true);
     if (this.io.isTTY) this.io.stderr("\n");
   }
 }
