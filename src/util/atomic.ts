@@ -75,7 +75,7 @@ export function writeTemp(file: string, chunks: readonly Uint8Array[]): string {
   } catch (e) {
     throw new OutputError(file, describe(e, file));
   }
-  //MUT removeStaleTemps(file);
+  removeStaleTemps(file);
   const tmp = tempPathFor(file);
   let fd: number | undefined;
   try {
