@@ -10,6 +10,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Agent, request } from "node:http";
+import { connect } from "node:net";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -178,17 +179,18 @@ function send(agent: Agent, r: Req, target: { host: string; port: number } = srv
   });
 }
 
-/** Sends `reqs` with `concurrency` in flight; returns the replies in order (or the socket error). */
-async function load(agent: Agent, reqs: Req[], concurrency: number): Promise<(Reply | Error)[]> {
-  const replies: (Reply | Error)[] = new Array(reqs.length);
-  let next = 0;
+/**
+ * Sends requests `from`..`to` of `reqs` with `concurrency` in flight, handing each reply (or
+ * socket error) to `onReply` as it arrives and keeping nothing, so the memory measured is the server's.
+ */
+async function load(agent: Agent, reqs: Req[], from: number, to: number, concurrency: number, onReply: (k: number, r: Reply | Error) => void): Promise<void> {
+  let next = from;
   await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < reqs.length) {
+    while (next < to) {
       const k = next++;
-      replies[k] = await send(agent, reqs[k]!).catch((e: Error) => e);
+      onReply(k, await send(agent, reqs[k]!).catch((e: Error) => e));
     }
   }));
-  return replies;
 }
 
 function obtainGc(): (() => void) | undefined {
@@ -217,52 +219,55 @@ describe(`serve under load (${TOTAL} requests, ${CONCURRENCY} concurrent, ${MALF
     const gc = obtainGc();
     const warmup = 200;
     const problems: string[] = [];
-    const check = (reqs: Req[], replies: (Reply | Error)[], offset: number) => {
-      replies.forEach((reply, k) => {
-        const r = reqs[k]!;
-        const where = `request ${offset + k} (${r.kind})`;
-        if (reply instanceof Error) return void problems.push(`${where}: ${reply.message}`);
-        let body: Record<string, unknown>;
-        try {
-          body = JSON.parse(reply.body) as Record<string, unknown>;
-        } catch {
-          return void problems.push(`${where}: status ${reply.status}, body is not JSON: ${reply.body.slice(0, 80)}`);
-        }
-        if (r.images) {
-          if (reply.status !== 200) return void problems.push(`${where}: status ${reply.status}: ${reply.body.slice(0, 200)}`);
-          const preds = body["predictions"] as { argmax: number; probabilities: number[] }[];
-          if (body["batch"] !== r.images.length || preds.length !== r.images.length) return void problems.push(`${where}: batch ${String(body["batch"])}, want ${r.images.length}`);
-          r.images.forEach((img, j) => {
-            const want = expected[img]!;
-            const got = preds[j]!.probabilities;
-            const diff = Math.max(...want.map((v, c) => Math.abs(v - got[c]!)));
-            if (!(diff <= 1e-5) || got.length !== 10) problems.push(`${where}: image ${img}: max |p - p_ref| = ${diff}`);
-            if (preds[j]!.argmax !== want.indexOf(Math.max(...want))) problems.push(`${where}: image ${img}: argmax ${preds[j]!.argmax}`);
-          });
-        } else {
-          if (reply.status !== r.status) problems.push(`${where}: status ${reply.status}, want ${r.status}: ${reply.body.slice(0, 120)}`);
-          if (typeof body["error"] !== "string" || (body["error"] as string).length === 0) problems.push(`${where}: no error message: ${reply.body.slice(0, 120)}`);
-        }
-      });
+    const latencies = new Float64Array(TOTAL);
+    const check = (k: number, reply: Reply | Error) => {
+      const r = plan[k]!;
+      const where = `request ${k} (${r.kind})`;
+      if (reply instanceof Error) return void problems.push(`${where}: ${reply.message}`);
+      latencies[k] = reply.ms;
+      let body: Record<string, unknown>;
+      try {
+        body = JSON.parse(reply.body) as Record<string, unknown>;
+      } catch {
+        return void problems.push(`${where}: status ${reply.status}, body is not JSON: ${reply.body.slice(0, 80)}`);
+      }
+      if (r.images) {
+        if (reply.status !== 200) return void problems.push(`${where}: status ${reply.status}: ${reply.body.slice(0, 200)}`);
+        const preds = body["predictions"] as { argmax: number; probabilities: number[] }[];
+        if (body["batch"] !== r.images.length || preds.length !== r.images.length) return void problems.push(`${where}: batch ${String(body["batch"])}, want ${r.images.length}`);
+        r.images.forEach((img, j) => {
+          const want = expected[img]!;
+          const got = preds[j]!.probabilities;
+          const diff = Math.max(...want.map((v, c) => Math.abs(v - got[c]!)));
+          if (!(diff <= 1e-5) || got.length !== 10) problems.push(`${where}: image ${img}: max |p - p_ref| = ${diff}`);
+          if (preds[j]!.argmax !== want.indexOf(Math.max(...want))) problems.push(`${where}: image ${img}: argmax ${preds[j]!.argmax}`);
+        });
+      } else {
+        if (reply.status !== r.status) problems.push(`${where}: status ${reply.status}, want ${r.status}: ${reply.body.slice(0, 120)}`);
+        if (typeof body["error"] !== "string" || (body["error"] as string).length === 0) problems.push(`${where}: no error message: ${reply.body.slice(0, 120)}`);
+      }
     };
 
-    const warm = await load(agent, plan.slice(0, warmup), CONCURRENCY);
-    check(plan.slice(0, warmup), warm, 0);
+    await load(agent, plan, 0, warmup, CONCURRENCY, check);
     const before = memory(gc);
     const t0 = performance.now();
-    const rest = await load(agent, plan.slice(warmup), CONCURRENCY);
-    const seconds = (performance.now() - t0) / 1000;
-    check(plan.slice(warmup), rest, warmup);
+    const half = warmup + (TOTAL - warmup) / 2;
+    await load(agent, plan, warmup, half, CONCURRENCY, check);
+    const t1 = performance.now();
+    const middle = memory(gc);
+    const t2 = performance.now();
+    await load(agent, plan, half, TOTAL, CONCURRENCY, check);
+    const seconds = (performance.now() - t2 + t1 - t0) / 1000;
     const after = memory(gc);
 
-    const all = [...warm, ...rest].filter((r): r is Reply => !(r instanceof Error));
-    const latencies = all.map((r) => r.ms).sort((a, b) => a - b);
+    latencies.sort();
     const mb = (b: number) => (b / 2 ** 20).toFixed(1);
     console.log(
       `[serve load] ${TOTAL} requests (${bad} malformed), ${CONCURRENCY} concurrent: ${((TOTAL - warmup) / seconds).toFixed(0)} requests/s after warm-up; ` +
-      `latency p50 ${latencies[latencies.length >> 1]!.toFixed(1)} ms, p99 ${latencies[Math.floor(latencies.length * 0.99)]!.toFixed(1)} ms; ` +
+      `latency p50 ${latencies[TOTAL >> 1]!.toFixed(1)} ms, p99 ${latencies[Math.floor(TOTAL * 0.99)]!.toFixed(1)} ms; ` +
       `${predictor.stats.runs} ORT runs for ${predictor.stats.images} images (largest ${predictor.stats.largestRun}); ` +
-      `RSS ${mb(before.rss)} -> ${mb(after.rss)} MB, heap ${mb(before.heap)} -> ${mb(after.heap)} MB, external ${mb(before.external)} -> ${mb(after.external)} MB (gc ${gc ? "forced" : "unavailable"})`,
+      `after ${warmup} / ${half} / ${TOTAL} requests: RSS ${mb(before.rss)} / ${mb(middle.rss)} / ${mb(after.rss)} MB, heap ${mb(before.heap)} / ${mb(middle.heap)} / ${mb(after.heap)} MB, ` +
+      `external ${mb(before.external)} / ${mb(middle.external)} / ${mb(after.external)} MB (gc ${gc ? "forced" : "unavailable"})`,
     );
     expect(problems.slice(0, 20), `${problems.length} problems`).toEqual([]);
     // The malformed mix covers every kind at least once.
@@ -333,6 +338,47 @@ describe("serve limits", () => {
       req.write(Buffer.alloc(1024));
     });
     expect(cut).toEqual({ status: 413, connection: "close" });
+    expect((await fetch(`${srv.url}/health`)).status).toBe(200);
+  });
+
+  it("cuts off a client that stalls mid-body with 408 within the request timeout", async () => {
+    const s = await startServer(predictor, { port: 0, requestTimeoutMs: 400 });
+    try {
+      const t0 = performance.now();
+      const reply = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = request({ host: s.host, port: s.port, method: "POST", path: "/predict", headers: { ...JSON_TYPE, "content-length": "5000" } }, (res) => {
+          let text = "";
+          res.on("data", (c: Buffer) => (text += c.toString()));
+          res.on("end", () => resolve({ status: res.statusCode!, body: text }));
+        });
+        req.on("error", reject);
+        req.write("[[[0.1, 0.2"); // ... and nothing more
+      });
+      const ms = performance.now() - t0;
+      expect(reply.status).toBe(408);
+      expect(JSON.parse(reply.body).error).toMatch(/did not arrive within 400 ms/);
+      expect(ms).toBeGreaterThanOrEqual(350);
+      expect(ms).toBeLessThan(3000);
+      expect((await fetch(`${s.url}/health`)).status).toBe(200);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("answers broken HTTP and oversized headers with a JSON 4xx", async () => {
+    const raw = (text: string) => new Promise<string>((resolve, reject) => {
+      const sock = connect(srv.port, srv.host, () => sock.end(text));
+      let got = "";
+      sock.on("data", (c: Buffer) => (got += c.toString()));
+      sock.on("close", () => resolve(got));
+      sock.on("error", reject);
+    });
+    const garbage = await raw("THIS IS NOT HTTP\r\n\r\n");
+    expect(garbage).toMatch(/^HTTP\/1\.1 400 /);
+    expect(JSON.parse(garbage.split("\r\n\r\n")[1]!).error).toMatch(/not valid HTTP/);
+    const huge = await raw(`GET /health HTTP/1.1\r\nhost: x\r\nx-big: ${"a".repeat(64 * 1024)}\r\n\r\n`);
+    expect(huge).toMatch(/^HTTP\/1\.1 431 /);
+    expect(JSON.parse(huge.split("\r\n\r\n")[1]!).error).toMatch(/headers are too large/);
     expect((await fetch(`${srv.url}/health`)).status).toBe(200);
   });
 

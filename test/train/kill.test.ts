@@ -118,6 +118,14 @@ beforeAll(async () => {
 describe("bnnas train under SIGKILL", () => {
   it("never leaves a corrupt checkpoint or output, cleans its temporaries, and resumes to the identical result", async () => {
     const rng = new Random(SEED);
+    // Every random choice of the schedule, drawn up front (so the schedule is one seeded plan).
+    const plan = {
+      timerAt: 300 + rng.uniform() * 1500,
+      midStepAfter: 1 + rng.int(2),
+      midStepExtra: rng.uniform() * 80,
+      writeN: 1 + rng.int(3),
+      renameN: 1 + rng.int(2),
+    };
     // What the user had at the output path: must survive every kill until the run completes.
     copyFileSync(supernet, out);
     const previous = readFileSync(out);
@@ -132,17 +140,29 @@ describe("bnnas train under SIGKILL", () => {
     const early: Kill[] = [
       {
         name: "timer", // any moment: module loading, ORT session creation, a step, a write
-        run: async (_start, label, resume) => {
-          const at = 50 + rng.uniform() * 900;
-          expectKilled(await runChild(observer, label, { resume, killWhen: (ms) => ms >= at }), label);
-          log.push(`${label}: SIGKILL at ${at.toFixed(0)} ms`);
+        run: async (start, label, resume) => {
+          // A random time over the child's start-up and first steps; capped at 4 new checkpoints so
+          // the run cannot finish before the later kills on a fast machine.
+          const at = plan.timerAt;
+          let capped = false;
+          const end = await runChild(observer, label, {
+            resume,
+            killWhen: (ms) => {
+              let step = 0;
+              try { step = stepOf(ckFile) ?? 0; } catch { /* the observer reports it */ }
+              capped = ms < at && step >= start + 4;
+              return ms >= at || capped;
+            },
+          });
+          expectKilled(end, label);
+          log.push(`${label}: SIGKILL ${capped ? "after 4 checkpoints (cap)" : `at ${at.toFixed(0)} ms`}, checkpoint then at step ${stepOf(ckFile) ?? 0}`);
         },
       },
       {
         name: "mid-step", // after k more checkpoints, plus a random fraction of a step
         run: async (start, label, resume) => {
-          const k = 1 + rng.int(2);
-          const extra = rng.uniform() * 80;
+          const k = plan.midStepAfter;
+          const extra = plan.midStepExtra;
           let reachedAt: number | undefined;
           const end = await runChild(observer, label, {
             resume,
@@ -160,7 +180,7 @@ describe("bnnas train under SIGKILL", () => {
       {
         name: "checkpoint write", // half of the n-th checkpoint written to its temporary file
         run: async (start, label, resume) => {
-          const n = 1 + rng.int(3);
+          const n = plan.writeN;
           expectKilled(await runChild(observer, label, { resume, inject: `ckpt:write:${n}` }), label);
           // The previous checkpoint is untouched; the torn temporary is beside it.
           expect(stepOf(ckFile) ?? 0, label).toBe(start + n - 1);
@@ -171,7 +191,7 @@ describe("bnnas train under SIGKILL", () => {
       {
         name: "checkpoint rename", // the n-th checkpoint complete and fsynced, not yet renamed
         run: async (start, label, resume) => {
-          const n = 1 + rng.int(2);
+          const n = plan.renameN;
           expectKilled(await runChild(observer, label, { resume, inject: `ckpt:rename:${n}` }), label);
           expect(stepOf(ckFile) ?? 0, label).toBe(start + n - 1);
           const [tmp] = temps("out.onnx.ckpt");

@@ -11,10 +11,11 @@
  * read and discarded up to DRAIN_LIMIT so the client can read the reply (closing a socket with
  * unread data makes the kernel reset the connection, and the client may lose the 413), and the
  * connection is cut beyond that. Predictions wait in the predictor's bounded, micro-batching
- * queue (predictor.ts); when it is full the reply is 503 with Retry-After. Slow clients are cut
- * off by the header (10 s) and request (30 s) timeouts.
+ * queue (predictor.ts); when it is full the reply is 503 with Retry-After. Slow or stalled
+ * clients are cut off (408) by the header (10 s) and request (30 s, requestTimeoutMs) timeouts.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
 import type { AddressInfo } from "node:net";
 import { BnnasError } from "../../errors.js";
 import { decodeJson, decodePng, RequestError } from "./decode.js";
@@ -31,6 +32,8 @@ export interface ServeOptions {
   maxBodyBytes?: number;
   /** Largest accepted batch (default 256 images). */
   maxBatch?: number;
+  /** A request (headers and body) must arrive within this many ms, else 408 and the connection closes (default 30 s). */
+  requestTimeoutMs?: number;
   /** Called for each request (method, path, status, ms): access log. */
   log?: (line: string) => void;
 }
@@ -178,7 +181,28 @@ export function startServer(predictor: Predictor, options: ServeOptions): Promis
       .then((status) => options.log?.(`${req.method} ${req.url} ${status} ${(performance.now() - t0).toFixed(1)}ms`))
       .catch(() => undefined);
   };
-  const server = createServer(respond);
+  const requestTimeout = options.requestTimeoutMs ?? 30_000;
+  const server = createServer({
+    requestTimeout,
+    headersTimeout: Math.min(10_000, requestTimeout),
+    // How often node checks those timeouts (its default, 30 s, would let a stalled client hold a
+    // connection for up to twice the timeout).
+    connectionsCheckingInterval: Math.max(50, Math.min(1000, requestTimeout / 4)),
+  }, respond);
+  // Malformed HTTP, oversized headers and timeouts are caught by node before any handler runs:
+  // answer them in the same JSON form as every other error (node's default has no body).
+  server.on("clientError", (err: NodeJS.ErrnoException, socket: Duplex) => {
+    const pending = (socket as Duplex & { _httpMessage?: ServerResponse })._httpMessage;
+    if (err.code === "ECONNRESET" || !socket.writable || pending?.headersSent) {
+      socket.destroy();
+      return;
+    }
+    const status = err.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : err.code === "HPE_HEADER_OVERFLOW" ? 431 : 400;
+    const message = status === 408 ? `the request did not arrive within ${requestTimeout} ms` : status === 431 ? "the request headers are too large" : `the request is not valid HTTP (${err.code ?? err.message})`;
+    const body = JSON.stringify({ error: message });
+    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+    options.log?.(`(client error) ${status} ${message}`);
+  });
   // Expect: 100-continue: refuse a declared oversized body before the client sends it.
   server.on("checkContinue", (req: IncomingMessage, res: ServerResponse) => {
     const declared = Number(req.headers["content-length"]);
@@ -191,8 +215,6 @@ export function startServer(predictor: Predictor, options: ServeOptions): Promis
     res.writeContinue();
     respond(req, res);
   });
-  server.requestTimeout = 30_000;
-  server.headersTimeout = 10_000;
 
   return new Promise((resolve, reject) => {
     const onError = (e: NodeJS.ErrnoException) => {
@@ -204,6 +226,8 @@ export function startServer(predictor: Predictor, options: ServeOptions): Promis
     server.once("error", onError);
     server.listen(options.port, host, () => {
       server.off("error", onError);
+      // Later errors (e.g. EMFILE when accepting) must not become an unhandled 'error' event that ends the process.
+      server.on("error", (e: Error) => options.log?.(`server error: ${e.message}`));
       const port = (server.address() as AddressInfo).port;
       const shownHost = host.includes(":") ? `[${host}]` : host;
       resolve({
