@@ -80,6 +80,18 @@ export class GraphIndex {
   }
 
   /** All nodes whose outputs `tensor` depends on, not crossing `stopAt` tensors. */
+  /** The tensors `tensor` depends on through producers, itself included. */
+  upstreamTensors(tensor: string): Set<string> {
+    const seen = new Set<string>([tensor]);
+    const stack = [tensor];
+    while (stack.length) {
+      const p = this.producer.get(stack.pop()!);
+      if (!p) continue;
+      for (const i of p.input) if (i && !seen.has(i)) { seen.add(i); stack.push(i); }
+    }
+    return seen;
+  }
+
   ancestors(tensor: string, stopAt: ReadonlySet<string> = new Set()): Set<NodeProto> {
     const seen = new Set<NodeProto>();
     const stack = [tensor];

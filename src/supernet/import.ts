@@ -195,18 +195,6 @@ function findLayerSum(index: GraphIndex, terms: MaskTerm[]): string | undefined 
   return roots.length === 1 ? roots[0] : undefined;
 }
 
-/** Tensors a tensor depends on (itself included), through producers. */
-function upstreamTensors(index: GraphIndex, tensor: string): Set<string> {
-  const seen = new Set<string>([tensor]);
-  const stack = [tensor];
-  while (stack.length) {
-    const p = index.producer.get(stack.pop()!);
-    if (!p) continue;
-    for (const i of p.input) if (i && !seen.has(i)) { seen.add(i); stack.push(i); }
-  }
-  return seen;
-}
-
 /** Tensors that depend on the data input (forward closure), to tell data from masks and constants. */
 function dataDependent(index: GraphIndex, order: NodeProto[], dataInput: string): Set<string> {
   const data = new Set<string>([dataInput]);
@@ -291,7 +279,7 @@ export function inferStructure(model: ModelProto, options: ImportOptions = {}): 
   const layers: LayerInfo[] = drafts.map((d, l) => {
     const terms = d.terms.slice().sort((a, b) => a.position - b.position);
     const sets = terms.map((t) => {
-      const s = upstreamTensors(index, t.output);
+      const s = index.upstreamTensors(t.output);
       if (terms.length === 1) s.delete(t.output);
       return s;
     });

@@ -94,7 +94,7 @@ export function manifestGraphProblem(m: Manifest, model: ModelProto): string | u
       if (!idx || idx.data.length !== 1 || Number(idx.data[0]) !== c.position) {
         return `${at}: candidate '${c.name}' is not scaled by entry ${c.position} of mask '${layer.mask}'`;
       }
-      if (c.output !== layer.input && !upstream(index, c.output).has(layer.input)) return `${at}: candidate '${c.name}' does not read the layer input '${layer.input}'`;
+      if (c.output !== layer.input && !index.upstreamTensors(c.output).has(layer.input)) return `${at}: candidate '${c.name}' does not read the layer input '${layer.input}'`;
       muls.add(mul.output[0]!);
       const ind = c.indicator;
       const same = ind && c.batchNorms.find((b) => b.node === ind.node);
@@ -113,17 +113,6 @@ export function manifestGraphProblem(m: Manifest, model: ModelProto): string | u
     }
   }
   return undefined;
-}
-
-function upstream(index: GraphIndex, tensor: string): Set<string> {
-  const seen = new Set<string>([tensor]);
-  const stack = [tensor];
-  while (stack.length) {
-    const p = index.producer.get(stack.pop()!);
-    if (!p) continue;
-    for (const i of p.input) if (i && !seen.has(i)) { seen.add(i); stack.push(i); }
-  }
-  return seen;
 }
 
 /**
