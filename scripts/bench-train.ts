@@ -1,10 +1,10 @@
 /**
  * Benchmark: BN-only training steps of the fmnist-small supernet on bnnas's engine vs the PyTorch
- * peer (/work/shared/bench/torch_reference.py), same batch, threads and uniform path sampling.
+ * peer (scripts/peer/torch_reference.py, a copy of ../shared/bench), same batch, threads and uniform path sampling.
  * A bnnas step = engine.step + an SGD-momentum update of the trained params in JS.
  *
  *   node dist/scripts/bench-train.js [--batch 128] [--steps 30] [--threads 2] [--model FILE | --source bnnas|torch]
- *        [--activations save|recompute] [--arena] [--no-torch | --no-reference] [--profile]
+ *        [--activations checkpoint|save|recompute] [--arena] [--no-torch | --no-reference] [--torch-own-paths] [--profile]
  *
  * Without --model, the fmnist-small supernet is exported to a temp dir by bnnas's own exporter
  * (src/supernet/export.ts), or with --source torch, the PyTorch peer by
@@ -39,7 +39,9 @@ const flag = (name: string) => process.argv.includes(`--${name}`);
 const batch = Number(arg("batch", "128"));
 const steps = Number(arg("steps", "30"));
 const threads = Number(arg("threads", "2"));
-const activations = arg("activations", "recompute") as "save" | "recompute";
+const activations = arg("activations", "checkpoint") as "save" | "recompute" | "checkpoint";
+/** The torch step server runs bnnas's sampled path (fmnist-small only: op index = mask position); --torch-own-paths lets it sample its own. */
+const torchPaths = !flag("torch-own-paths") && !arg("model", "") && arg("source", "bnnas") === "bnnas";
 
 function rng(seed: number) {
   let a = seed >>> 0;
@@ -73,8 +75,9 @@ class TorchSteps {
   async ready(): Promise<void> {
     await this.next();
   }
-  async step(mode: string): Promise<number> {
-    this.child.stdin!.write(`${mode}\n`);
+  /** One PyTorch step on `arch` (op indices = bnnas mask positions for fmnist-small), or on a path it samples. */
+  async step(mode: string, arch?: readonly number[]): Promise<number> {
+    this.child.stdin!.write(arch ? `${mode} ${arch.join(",")}\n` : `${mode}\n`);
     return Number(await this.next());
   }
   close(): void {
@@ -114,7 +117,9 @@ async function benchMode(file: string, bn: EngineOptions["bn"], torchSteps?: Tor
   if (torchSteps) for (let i = 0; i < 3; i++) await torchSteps.step(`bn_${bn}`);
   for (let s = 0; s < steps; s++) {
     const arch = positions.map((p) => p[Math.floor(rand() * p.length)]!);
-    if (torchSteps) torchTimes.push(await torchSteps.step(`bn_${bn}`));
+    // Same path on both sides: a step's cost depends a lot on the path (k7_e6 vs k3_e3), so the
+    // interleaved comparison is paired.
+    if (torchSteps) torchTimes.push(await torchSteps.step(`bn_${bn}`, torchPaths ? arch : undefined));
     const t = performance.now();
     const r = await engine.step(arch, x, labels, params);
     sgd(r.grads);
@@ -128,7 +133,8 @@ async function benchMode(file: string, bn: EngineOptions["bn"], torchSteps?: Tor
     for (const r of rows.slice(0, 25)) console.error(JSON.stringify(r));
   }
   await engine.release();
-  return { ms: median(times), torchInterleavedMs: torchTimes.length ? median(torchTimes) : undefined, warmupMs, loss };
+  const pairedRatio = torchTimes.length ? median(times.map((t, i) => t / torchTimes[i]!)) : undefined;
+  return { ms: median(times), torchInterleavedMs: torchTimes.length ? median(torchTimes) : undefined, pairedRatio, warmupMs, loss };
 }
 
 function torchReference(): Record<string, number> | undefined {
@@ -161,6 +167,8 @@ async function main() {
       // PyTorch steps alternated with bnnas steps: both see the same machine load
       torch_interleaved_ms: inter !== undefined ? +inter.toFixed(2) : undefined,
       ratio_interleaved: inter ? +(r.ms / inter).toFixed(3) : undefined,
+      // median over steps of (bnnas step / the PyTorch step on the same path just before it)
+      ratio_paired_median: r.pairedRatio !== undefined ? +r.pairedRatio.toFixed(3) : undefined,
       warmup_ms: Math.round(r.warmupMs),
       last_loss: +r.loss.toFixed(4),
     };

@@ -2,13 +2,14 @@
 in the PyTorch supernet convention: one mask vector input per layer (mask0..mask5),
 TrainingMode.PRESERVE (BatchNormalization kept), opset 17, dynamic batch.
 
-    /usr/bin/python3 scripts/export-fmnist-torch.py OUT.onnx [--bench-dir scripts/peer (a copy of ../shared/bench)] [--seed 0] [--oracle OUT.json]
+    /usr/bin/python3 scripts/export-fmnist-torch.py OUT.onnx [--bench-dir scripts/peer (a copy of ../shared/bench)] [--seed 0] [--oracle OUT.json] [--state-dict OUT.pt]
 
 Used by scripts/bench-train.ts when bnnas's own exporter (src/supernet/export.ts) is not available.
 """
 import argparse, os, sys
 ap = argparse.ArgumentParser(); ap.add_argument("out"); ap.add_argument("--bench-dir", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "peer")); ap.add_argument("--seed", type=int, default=0)
 ap.add_argument("--oracle", help="also write PyTorch's loss and BN gradients of two train-mode steps (bn all) to this JSON file")
+ap.add_argument("--state-dict", help="also save the exported Supernet's state_dict (the exact weights in the ONNX file) to this .pt file, for scripts/compare-curve-peer.py")
 a = ap.parse_args()
 sys.path.insert(0, a.bench_dir)
 import torch, onnx
@@ -37,6 +38,7 @@ torch.onnx.export(net, args, a.out, training=torch.onnx.TrainingMode.PRESERVE, o
                   dynamic_axes={"x": {0: "batch"}, "logits": {0: "batch"}})
 onnx.checker.check_model(onnx.load(a.out))
 print(a.out, K)
+if a.state_dict: torch.save(net.net.state_dict(), a.state_dict)
 
 if a.oracle:
     # Oracle for the engine (test/train/engine-torch-fmnist.test.ts): like torch-tiny's train_step,

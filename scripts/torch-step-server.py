@@ -2,7 +2,9 @@
 
     /usr/bin/python3 scripts/torch-step-server.py [--bench-dir scripts/peer (a copy of ../shared/bench)] [--batch 128] [--threads 2]
 
-Reads lines "bn_last" or "bn_all" on stdin; for each, runs one step exactly as
+Reads lines "bn_last" or "bn_all", optionally followed by an architecture ("bn_last 1,3,5,2,6,4":
+per layer the op index in fmnist_space.OPS, which is also bnnas's mask position), on stdin; for
+each, runs one step (on that path, or a uniformly sampled one) exactly as
 scripts/peer (a copy of ../shared/bench)/torch_reference.py's bench_train does (PathNet over fmnist_space.Supernet,
 uniformly sampled path, SGD momentum 0.9, BN in train mode, zero_grad + forward + backward +
 step) and prints the step's milliseconds. Running both engines step by step, alternately, makes
@@ -44,10 +46,11 @@ nets = {m: setup(m) for m in ("bn_last", "bn_all")}
 x = torch.randn(a.batch, 1, 28, 28); y = torch.randint(0, 10, (a.batch,))
 print("ready", flush=True)
 for line in sys.stdin:
-    mode = line.strip()
-    if not mode: continue
+    words = line.split()
+    if not words: continue
+    mode = words[0]
     net, opt = nets[mode]
-    arch = [random.choice(ALLOWED[l]) for l in range(len(LAYERS))]
+    arch = [int(o) for o in words[1].split(",")] if len(words) > 1 else [random.choice(ALLOWED[l]) for l in range(len(LAYERS))]
     t = time.perf_counter()
     opt.zero_grad(set_to_none=True); loss = F.cross_entropy(net(x, arch), y); loss.backward(); opt.step()
     print(f"{(time.perf_counter() - t) * 1000:.3f}", flush=True)

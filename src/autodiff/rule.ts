@@ -25,8 +25,6 @@ export interface GradContext {
   scalar(value: number): string;
   /** A 1-D int64 initializer (shared per value list). */
   ints(values: readonly number[]): string;
-  /** Testing/benchmark switch: build strided conv input gradients with ConvTranspose instead of zero insertion + Conv. */
-  readonly noZeroInsertion?: boolean;
   /** Emits a node whose name derives from the forward node's name; returns its single output. */
   op(opType: string, inputs: readonly string[], attrs?: Record<string, import("../onnx/builder.js").Attr>, hint?: string): string;
 }

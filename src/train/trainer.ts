@@ -253,7 +253,7 @@ export async function train(run: TrainRun): Promise<TrainResult> {
       }
     }
     for (const [name, g] of grads) {
-      for (const v of g) if (!Number.isFinite(v)) throw new NumericError(`training diverged at step ${step + 1}: the gradient of '${name}' is not finite; nothing was written; try a lower --lr or --clip`);
+      for (const v of g) if (!Number.isFinite(v)) throw new NumericError(`training diverged at step ${step + 1} (the gradient of '${name}' is not finite); nothing was written${ck ? `, the last good checkpoint ${ck.file} is kept (resume from it with a lower --lr or with --clip)` : ""}; try a lower --lr or --clip`);
     }
     if (config.clip !== undefined) clipGradValues(grads, config.clip);
     const lr = learningRate(config.schedule, config.lr, step, total);

@@ -18,7 +18,12 @@ import type { LoweredBatchNorm } from "../../autodiff/batchnorm-lowering.js";
 import type { Shape } from "../../autodiff/shapes.js";
 import type { Segment } from "./partition.js";
 
-export type ActivationPolicy = "save" | "recompute";
+/**
+ * Where a segment's backward run gets the forward tensors it reads: "recompute" the segment's
+ * forward inside it, "save" every such tensor from the forward run, or "checkpoint": save conv
+ * outputs and BN statistics, recompute the elementwise rest (see buildBlock).
+ */
+export type ActivationPolicy = "save" | "recompute" | "checkpoint";
 
 export interface BlockRequest {
   seg: Segment;
@@ -149,26 +154,42 @@ export function buildBlock(req: BlockRequest): BuiltBlock {
     pruneDead(cb);
     return { forward: fb.build({ name: `${seg.id}.forward` }), backward: cb.build({ name: `${seg.id}.backward` }), stats, saved: [], dOutput, grads: named, ...(dInput ? { dInput } : {}) };
   }
-  // "save": the backward model keeps only gradient nodes; forward tensors they read become inputs.
-  const backwardNodes = cb.nodes.slice(nForward);
-  const read = new Set(backwardNodes.flatMap((n) => n.input));
-  const saved = [...read].filter((t) => forwardProduced.has(t)).sort();
-  const bb = new GraphBuilder();
-  const fed = [seg.input, ...req.params, dOutput].filter((t) => read.has(t) || t === dOutput);
-  for (const t of fed) bb.inputs.push(cb.inputs.find((i) => i.name === t)!);
-  // Shapes of the saved tensors: the segment's own, or for the BN lowering's [1,C,1,..] side tensors, derived.
+  // "save" / "checkpoint": some forward tensors are fetched from the forward run and fed to the
+  // backward run, whose nodes producing them are dropped (and what only they needed, pruned).
+  const forwardNodes = cb.nodes.slice(0, nForward);
   const sideShapes = new Map<string, Shape>();
+  const sideTensors = new Set<string>();
   for (const bn of seg.batchNorms) {
     const l = lowered.get(bn.node)!;
     const xs = shapes.get(seg.nodes.find((n) => (n.name || n.output[0]) === bn.node)!.input[0]!)!;
     const side = [1, xs[1]!, ...xs.slice(2).map(() => 1)];
-    sideShapes.set(l.meanB, side).set(l.invStd, side);
+    sideShapes.set(l.meanB, side).set(l.invStd, side).set(l.mean, [xs[1]!]).set(l.var, [xs[1]!]).set(l.centered, xs);
+    for (const t of [l.meanB, l.invStd, l.mean, l.var, l.centered]) sideTensors.add(t);
   }
-  for (const s of saved) bb.inputs.push(valueInfo(s, shapes.get(s) ?? sideShapes.get(s), DataType.FLOAT));
-  for (const s of saved) fb.output(s, shapes.get(s) ?? sideShapes.get(s));
-  for (const t of cb.initializers) if (read.has(t.name)) bb.initializers.push(t);
-  bb.nodes.push(...backwardNodes);
+  // "save": every forward tensor the gradient nodes read. "checkpoint": only conv outputs and the
+  // BN lowering's statistics and centred inputs (x - mean, what the BN gradient reads; with it the
+  // conv output itself is rarely needed); the cheap elementwise work between them (normalise,
+  // clip) is recomputed in the backward run, the convs and the statistics' reductions are not.
+  const cut = new Set<string>();
+  if (req.policy === "save") {
+    for (const n of cb.nodes.slice(nForward)) for (const t of n.input) if (forwardProduced.has(t)) cut.add(t);
+  } else {
+    for (const n of forwardNodes) if (n.opType === "Conv") cut.add(n.output[0]!);
+    for (const t of sideTensors) cut.add(t);
+  }
+  const bb = new GraphBuilder();
+  bb.nodes.push(...cb.nodes.filter((n, i) => !(i < nForward && n.output.every((o) => !o || cut.has(o)))));
+  bb.initializers.push(...cb.initializers);
   bb.outputs.push(...cb.outputs);
+  pruneDead(bb);
+  const read = new Set(bb.nodes.flatMap((n) => n.input));
+  const saved = [...cut].filter((t) => read.has(t)).sort();
+  const fed = [seg.input, ...req.params, dOutput].filter((t) => read.has(t) || t === dOutput);
+  bb.inputs.push(...fed.map((t) => cb.inputs.find((i) => i.name === t)!));
+  const shapeOf = (t: string) => shapes.get(t) ?? sideShapes.get(t);
+  for (const t of saved) bb.inputs.push(valueInfo(t, shapeOf(t), DataType.FLOAT));
+  const fetched = new Set(fb.outputs.map((o) => o.name));
+  for (const t of saved) if (!fetched.has(t)) fb.output(t, shapeOf(t));
   return { forward: fb.build({ name: `${seg.id}.forward` }), backward: bb.build({ name: `${seg.id}.backward` }), stats, saved, dOutput, grads: named, ...(dInput ? { dInput } : {}) };
 }
 

@@ -20,4 +20,38 @@ describe("BatchNormalization (training mode) gradient", () => {
     });
     expect(g.gamma!.length).toBe(c);
   });
+  it("rank 2 (BatchNorm1d after a Gemm), feeding a ReLU6", async () => {
+    const c = 4;
+    await checkGradients({
+      dynamicBatch: true,
+      inputs: {
+        x: { dims: [6, c], data: randn(6 * c, r, 2).map((v, i) => v + (i % 3)), grad: true },
+        gamma: { dims: [c], data: Float32Array.of(1.2, -0.4, 0.8, 2), grad: true },
+        beta: { dims: [c], data: Float32Array.of(0.3, 0.1, -0.5, 1), grad: true },
+        mean: { dims: [c], data: new Float32Array(c), constant: true },
+        var: { dims: [c], data: new Float32Array(c).fill(1), constant: true },
+        lo: { dims: [], data: Float32Array.of(0), constant: true },
+        hi: { dims: [], data: Float32Array.of(6), constant: true },
+      },
+      build: (b) => b.op("Mul", [b.op("Clip", [b.op("BatchNormalization", ["x", "gamma", "beta", "mean", "var"], { epsilon: attr.float(1e-5) }), "lo", "hi"]), b.op("Add", ["x", "x"])]),
+      eps: 1e-3,
+    });
+  });
+  it("a large channel mean (E[x^2] - mean^2 keeps its precision at |mean| = 20 std)", async () => {
+    const c = 2;
+    await checkGradients({
+      dynamicBatch: true,
+      inputs: {
+        x: { dims: [4, c, 4, 4], data: randn(4 * c * 16, r).map((v, i) => v + (i % 32 < 16 ? 20 : -20)), grad: true },
+        gamma: { dims: [c], data: Float32Array.of(0.7, 1.3), grad: true },
+        beta: { dims: [c], data: Float32Array.of(0, 0.2), grad: true },
+        mean: { dims: [c], data: new Float32Array(c), constant: true },
+        var: { dims: [c], data: new Float32Array(c).fill(1), constant: true },
+      },
+      build: (b) => {
+        const y = b.op("BatchNormalization", ["x", "gamma", "beta", "mean", "var"], { epsilon: attr.float(1e-5) });
+        return b.op("Mul", [y, y]);
+      },
+    });
+  });
 });

@@ -16,6 +16,9 @@ describe("MaxPool gradient", () => {
   it("2x2 stride 2", async () => {
     await checkGradients({ eps: 1e-3, dynamicBatch: true, inputs: { x: { dims: [2, 2, 4, 4], data: distinct(64), grad: true } }, build: (b) => b.op("MaxPool", ["x"], { kernel_shape: attr.ints([2, 2]), strides: attr.ints([2, 2]) }) });
   });
+  it("3x3 stride 2 padded, odd size (MobileNet/ResNet stem pool)", async () => {
+    await checkGradients({ eps: 1e-3, dynamicBatch: true, inputs: { x: { dims: [2, 2, 7, 7], data: distinct(196), grad: true } }, build: (b) => b.op("MaxPool", ["x"], { kernel_shape: attr.ints([3, 3]), strides: attr.ints([2, 2]), pads: attr.ints([1, 1, 1, 1]) }) });
+  });
   it("3x3 stride 1 padded (overlapping windows accumulate)", async () => {
     await checkGradients({ eps: 1e-3, inputs: { x: { dims: [1, 2, 5, 5], data: distinct(50), grad: true } }, build: (b) => b.op("MaxPool", ["x"], { kernel_shape: attr.ints([3, 3]), pads: attr.ints([1, 1, 1, 1]) }) });
   });
