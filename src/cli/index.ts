@@ -2,13 +2,28 @@
  * The bnnas command line. This file only wires commands (one file each in src/cli/) and maps
  * errors to exit codes; `main` never calls process.exit, so tests run it in-process.
  */
+import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { BnnasError } from "../errors.js";
 import { processIO, type CliIO } from "./context.js";
 import { COMMANDS } from "./commands.js";
 
+/** The package version: package.json is two levels above src/cli (tests) and three above dist/src/cli. */
+function packageVersion(): string {
+  for (const up of ["../../package.json", "../../../package.json"]) {
+    try {
+      const p = JSON.parse(readFileSync(new URL(up, import.meta.url), "utf8")) as { name?: string; version?: string };
+      if (p.name === "bnnas" && p.version) return p.version;
+    } catch {
+      // not this level
+    }
+  }
+  return "unknown";
+}
+
 export function buildProgram(io: CliIO): Command {
   const program = new Command("bnnas")
+    .version(packageVersion(), "-V, --version", "print the bnnas version")
     .description("BN-NAS on ONNX: export supernets, train their BatchNorms, score, search and extract subnets")
     .option("--debug", "print stack traces on errors")
     .exitOverride()
