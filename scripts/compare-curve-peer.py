@@ -19,6 +19,7 @@ a = ap.parse_args()
 sys.path.insert(0, a.bench_dir)
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from fmnist_space import Supernet
+from peer_bn import trainable_bn_params
 
 def read_idx(path):
     """IDX file (gzipped or raw): magic 0x0000 dtype ndim, big-endian int32 dims, uint8 data."""
@@ -41,14 +42,7 @@ mean, std = plan["normalize"]["mean"][0], plan["normalize"]["std"][0]
 
 sn = Supernet(); sn.load_state_dict(torch.load(a.state)); sn.train()
 for p in sn.parameters(): p.requires_grad_(False)
-if plan["bn"] == "last":
-    params = []
-    for ops in sn.choices:
-        for op in ops:
-            bns = [m for m in op.modules() if isinstance(m, nn.BatchNorm2d)]
-            if bns: params += [bns[-1].weight, bns[-1].bias]
-else:
-    params = [p for m in sn.modules() if isinstance(m, nn.BatchNorm2d) for p in (m.weight, m.bias)]
+params = trainable_bn_params(sn, plan["bn"])
 for p in params: p.requires_grad_(True)
 if a.perturb:
     g = torch.Generator().manual_seed(a.perturb_seed)

@@ -17,6 +17,7 @@ a = ap.parse_args()
 sys.path.insert(0, a.bench_dir)
 import torch, torch.nn as nn, torch.nn.functional as F
 from fmnist_space import Supernet, LAYERS, OPS, allowed
+from peer_bn import trainable_bn_params
 
 torch.set_num_threads(a.threads); torch.manual_seed(a.seed); random.seed(a.seed)
 ALLOWED = [[o for o in range(len(OPS)) if allowed(l, o)] for l in range(len(LAYERS))]
@@ -31,14 +32,7 @@ class PathNet(nn.Module):
 def setup(mode):
     sn = Supernet(); net = PathNet(sn).train()
     for p in sn.parameters(): p.requires_grad_(False)
-    if mode == "bn_last":
-        params = []
-        for ops in sn.choices:
-            for op in ops:
-                bns = [m for m in op.modules() if isinstance(m, nn.BatchNorm2d)]
-                if bns: params += [bns[-1].weight, bns[-1].bias]
-    else:
-        params = [p for m in sn.modules() if isinstance(m, nn.BatchNorm2d) for p in (m.weight, m.bias)]
+    params = trainable_bn_params(sn, "last" if mode == "bn_last" else "all")
     for p in params: p.requires_grad_(True)
     return net, torch.optim.SGD(params, lr=0.1, momentum=0.9)
 
