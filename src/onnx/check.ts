@@ -16,7 +16,8 @@ export const MAX_OPSET = 26;
 /** Largest dim (and element count) bnnas accepts in a tensor or a declared shape. */
 export const MAX_DIM = 2 ** 31 - 1;
 
-const FLOAT_TYPES = new Set<number>([DataType.FLOAT, DataType.FLOAT16, DataType.DOUBLE, DataType.BFLOAT16]);
+/** The float element types (what a BatchNorm, a Conv or a mask input may hold). */
+export const FLOAT_TYPES: ReadonlySet<number> = new Set<number>([DataType.FLOAT, DataType.FLOAT16, DataType.DOUBLE, DataType.BFLOAT16]);
 const INDEX_TYPES = new Set<number>([DataType.INT32, DataType.INT64]);
 
 /** Bytes per element in raw_data, for the numeric types (STRING has no raw form). */

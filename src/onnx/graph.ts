@@ -79,7 +79,6 @@ export class GraphIndex {
     return order;
   }
 
-  /** All nodes whose outputs `tensor` depends on, not crossing `stopAt` tensors. */
   /** The tensors `tensor` depends on through producers, itself included. */
   upstreamTensors(tensor: string): Set<string> {
     const seen = new Set<string>([tensor]);
@@ -92,6 +91,7 @@ export class GraphIndex {
     return seen;
   }
 
+  /** All nodes whose outputs `tensor` depends on, not crossing `stopAt` tensors. */
   ancestors(tensor: string, stopAt: ReadonlySet<string> = new Set()): Set<NodeProto> {
     const seen = new Set<NodeProto>();
     const stack = [tensor];
@@ -105,6 +105,13 @@ export class GraphIndex {
     }
     return seen;
   }
+}
+
+/** A value's declared shape: numbers for fixed dims, the name of a symbolic dim, "?" for an unknown one; undefined without a shape. */
+export function staticShape(vi: ValueInfoProto): (number | string)[] | undefined {
+  const dims = vi.type?.tensorType?.shape?.dim;
+  if (!dims) return undefined;
+  return dims.map((d) => (d.dimParam ? d.dimParam : d.dimValue !== undefined && d.dimValue !== null ? Number(d.dimValue) : "?"));
 }
 
 export function getAttr(node: NodeProto, name: string): AttributeProto | undefined {

@@ -2,6 +2,7 @@
  * Reading and writing ONNX model files: protobuf decode/encode, external data (resolved into
  * raw_data on read, confined to the model's directory), and atomic writes.
  */
+import { createHash } from "node:crypto";
 import { readFileSync, statSync, openSync, readSync, closeSync, realpathSync, fstatSync } from "node:fs";
 import { dirname, basename, resolve, relative, isAbsolute, sep } from "node:path";
 import { onnx, make, DataType, num, decodeModelProto, encodeModelProto, type GraphProto, type ModelProto, type StringStringEntryProto, type TensorProto } from "./proto.js";
@@ -31,6 +32,14 @@ export function decodeModel(bytes: Uint8Array, file = "<bytes>"): ModelProto {
 
 /** Reads a model file; external tensor data is loaded into raw_data. */
 export function readModel(file: string): ModelProto {
+  return readModelFile(file).model;
+}
+
+/**
+ * readModel, plus the SHA-256 of the model file's bytes, for provenance and checkpoint
+ * fingerprints without reading the file a second time.
+ */
+export function readModelFile(file: string): { model: ModelProto; sha256: string } {
   let bytes: Buffer;
   try {
     const st = statSync(file);
@@ -47,7 +56,7 @@ export function readModel(file: string): ModelProto {
   // Every later stage trusts dims, types and structure: refuse a broken file here, in one line.
   const problem = modelProblem(model);
   if (problem) throw new ModelFormatError(file, `is not a valid ONNX model: ${problem}`);
-  return model;
+  return { model, sha256: createHash("sha256").update(bytes).digest("hex") };
 }
 
 function allTensors(model: ModelProto): TensorProto[] {

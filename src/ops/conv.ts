@@ -3,20 +3,16 @@
  * Names: conv, bn, act. Any stride and channel change is fine; no residual.
  */
 import type { ConvOp } from "../space/spec.js";
-import { activationField, checkKeys, kernelField } from "./fields.js";
-import { addCost, bnCost, convCost, windowOut, type OpKind } from "./types.js";
+import { kernelActFields } from "./fields.js";
+import { addCost, bnCost, convCost, windowShape, type OpKind } from "./types.js";
 
 export const conv: OpKind<ConvOp> = {
   types: ["conv"],
-  parse(raw, at) {
-    checkKeys(raw, at, ["type", "k", "act"]);
-    return { type: "conv", k: kernelField(raw, at), act: activationField(raw, at, "relu") };
-  },
+  parse: (raw, at) => ({ type: "conv", ...kernelActFields(raw, at) }),
   problem: () => undefined,
-  outShape: (op, p) => ({ c: p.out, h: windowOut(p.in.h, op.k, p.stride), w: windowOut(p.in.w, op.k, p.stride) }),
+  outShape: (op, p) => windowShape(p, op.k),
   cost(op, p) {
-    const h = windowOut(p.in.h, op.k, p.stride);
-    const w = windowOut(p.in.w, op.k, p.stride);
+    const { h, w } = windowShape(p, op.k);
     return addCost(convCost(p.in.c, p.out, op.k, 1, h, w), bnCost(p.out));
   },
   emit(op, { em, prefix, input, place }) {

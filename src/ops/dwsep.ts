@@ -4,20 +4,16 @@
  * (default ReLU). Names: conv1/bn1/act1, conv2/bn2/act2. Any stride and channel change is fine.
  */
 import type { DwSepOp } from "../space/spec.js";
-import { activationField, checkKeys, kernelField } from "./fields.js";
-import { addCost, bnCost, convCost, windowOut, type OpKind } from "./types.js";
+import { kernelActFields } from "./fields.js";
+import { addCost, bnCost, convCost, windowShape, type OpKind } from "./types.js";
 
 export const dwsep: OpKind<DwSepOp> = {
   types: ["dwsep"],
-  parse(raw, at) {
-    checkKeys(raw, at, ["type", "k", "act"]);
-    return { type: "dwsep", k: kernelField(raw, at), act: activationField(raw, at, "relu") };
-  },
+  parse: (raw, at) => ({ type: "dwsep", ...kernelActFields(raw, at) }),
   problem: () => undefined,
-  outShape: (op, p) => ({ c: p.out, h: windowOut(p.in.h, op.k, p.stride), w: windowOut(p.in.w, op.k, p.stride) }),
+  outShape: (op, p) => windowShape(p, op.k),
   cost(op, p) {
-    const h = windowOut(p.in.h, op.k, p.stride);
-    const w = windowOut(p.in.w, op.k, p.stride);
+    const { h, w } = windowShape(p, op.k);
     const dw = addCost(convCost(p.in.c, p.in.c, op.k, p.in.c, h, w), bnCost(p.in.c));
     return addCost(dw, addCost(convCost(p.in.c, p.out, 1, 1, h, w), bnCost(p.out)));
   },

@@ -16,7 +16,7 @@ import { floatTensor } from "../onnx/tensor.js";
 import { streamFor } from "../util/random.js";
 import type { BatchNormRef } from "../supernet/structure.js";
 import type { Activation } from "../space/spec.js";
-import { windowOut, type Shape } from "./types.js";
+import { windowShape, type Shape } from "./types.js";
 
 export const BN_EPSILON = 1e-5;
 /** ONNX momentum: running = running * momentum + batch * (1 - momentum), i.e. PyTorch's 0.1. */
@@ -60,7 +60,7 @@ export class Emitter {
       { kernel_shape: attr.ints([k, k]), strides: attr.ints([stride, stride]), pads: attr.ints([p, p, p, p]), group: attr.int(group), dilations: attr.ints([1, 1]) },
       name,
     );
-    return { output, shape: { c: out, h: windowOut(inShape.h, k, stride), w: windowOut(inShape.w, k, stride) } };
+    return { output, shape: windowShape({ in: inShape, out, stride }, k) };
   }
 
   /** BatchNormalization in inference form with fresh statistics. */

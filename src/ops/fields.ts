@@ -21,3 +21,9 @@ export function activationField(raw: JsonObject, at: JsonPath, fallback: Activat
 export function checkKeys(raw: JsonObject, at: JsonPath, keys: readonly string[]): void {
   for (const k of Object.keys(raw)) if (!keys.includes(k)) throw at.key(k).error(`unknown field for op '${String(raw.type)}' (expected: ${keys.join(", ")})`);
 }
+
+/** The fields conv and dwsep share: an odd kernel `k` and an activation `act` (default relu). */
+export function kernelActFields(raw: JsonObject, at: JsonPath): { k: number; act: Activation } {
+  checkKeys(raw, at, ["type", "k", "act"]);
+  return { k: kernelField(raw, at), act: activationField(raw, at, "relu") };
+}

@@ -10,7 +10,7 @@
 import { asInt } from "../space/json.js";
 import type { MBConvOp } from "../space/spec.js";
 import { checkKeys, kernelField } from "./fields.js";
-import { addCost, bnCost, convCost, windowOut, type OpKind, type OpCost } from "./types.js";
+import { addCost, bnCost, convCost, windowShape, type OpKind, type OpCost } from "./types.js";
 
 export const MAX_EXPANSION = 16;
 
@@ -24,11 +24,10 @@ export const mbconv: OpKind<MBConvOp> = {
     return { type: "mbconv", k: kernelField(raw, at), e: asInt(raw.e, at.key("e"), 1, MAX_EXPANSION) };
   },
   problem: () => undefined,
-  outShape: (op, p) => ({ c: p.out, h: windowOut(p.in.h, op.k, p.stride), w: windowOut(p.in.w, op.k, p.stride) }),
+  outShape: (op, p) => windowShape(p, op.k),
   cost(op, p) {
     const mid = p.in.c * op.e;
-    const h = windowOut(p.in.h, op.k, p.stride);
-    const w = windowOut(p.in.w, op.k, p.stride);
+    const { h, w } = windowShape(p, op.k);
     let c: OpCost = { macs: 0, params: 0 };
     if (op.e !== 1) c = addCost(convCost(p.in.c, mid, 1, 1, p.in.h, p.in.w), bnCost(mid));
     c = addCost(c, addCost(convCost(mid, mid, op.k, mid, h, w), bnCost(mid)));

@@ -7,7 +7,7 @@
 import { attr } from "../onnx/builder.js";
 import type { PoolOp } from "../space/spec.js";
 import { checkKeys, kernelField } from "./fields.js";
-import { bnCost, windowOut, type OpKind } from "./types.js";
+import { bnCost, windowShape, type OpKind } from "./types.js";
 
 export const pool: OpKind<PoolOp> = {
   types: ["avgpool", "maxpool"],
@@ -19,7 +19,7 @@ export const pool: OpKind<PoolOp> = {
     if (p.in.c !== p.out) return `${op.type} keeps the channel count, so it needs in == out channels (this layer: ${p.in.c} -> ${p.out})`;
     return undefined;
   },
-  outShape: (op, p) => ({ c: p.out, h: windowOut(p.in.h, op.k ?? 3, p.stride), w: windowOut(p.in.w, op.k ?? 3, p.stride) }),
+  outShape: (op, p) => windowShape(p, op.k ?? 3),
   cost: (_op, p, unbiased) => (unbiased ? bnCost(p.out) : { macs: 0, params: 0 }),
   emit(op, { em, prefix, input, place, unbiased }) {
     const k = op.k ?? 3;

@@ -64,6 +64,11 @@ export function windowOut(size: number, k: number, stride: number): number {
   return Math.floor((size + 2 * Math.floor(k / 2) - k) / stride) + 1;
 }
 
+/** Output shape of a kxk-window op at `place` (out channels, windowOut on both spatial dims). */
+export function windowShape(place: OpPlace, k: number): Shape {
+  return { c: place.out, h: windowOut(place.in.h, k, place.stride), w: windowOut(place.in.w, k, place.stride) };
+}
+
 export function convCost(inC: number, outC: number, k: number, group: number, outH: number, outW: number): OpCost {
   const weights = outC * (inC / group) * k * k;
   return { macs: outH * outW * weights, params: weights };

@@ -37,9 +37,10 @@ function fixedOps(raw: unknown, at: JsonPath, shape: Shape): { ops: FixedOpSpec[
     const out = required(o, "out", p, (v, a) => asInt(v, a, 1, LIMITS.channels));
     const stride = optional(o, "stride", p, (v, a) => asInt(v, a, 1, LIMITS.stride)) ?? 1;
     const place: OpPlace = { in: shape, out, stride };
-    const problem = opKind(op).problem(op, place);
+    const kind = opKind(op);
+    const problem = kind.problem(op, place);
     if (problem) throw p.key("op").error(problem);
-    shape = opKind(op).outShape(op, place);
+    shape = kind.outShape(op, place);
     ops.push(o.stride === undefined ? { op, out } : { op, out, stride });
   });
   return { ops, shape };

@@ -10,10 +10,10 @@
  * data input's shape with batch 1.
  */
 import { DataType, type ModelProto, type NodeProto } from "../onnx/proto.js";
-import { GraphIndex, attrInt, attrInts, getAttr } from "../onnx/graph.js";
+import { GraphIndex, attrInt, attrInts, attrString, getAttr, staticShape } from "../onnx/graph.js";
 import { readTensor, tensorDims } from "../onnx/tensor.js";
 import type { SupernetStructure } from "./structure.js";
-import { staticShape } from "./import.js";
+import { layerBranches } from "./import.js";
 
 interface Info {
   shape: number[];
@@ -55,8 +55,7 @@ function windowOut(node: NodeProto, spatial: number[], kernel: number[]): number
   const strides = attrInts(node, "strides", Array(k).fill(1));
   const dil = attrInts(node, "dilations", Array(k).fill(1));
   let pads = attrInts(node, "pads", Array(2 * k).fill(0));
-  const auto = getAttr(node, "auto_pad");
-  const autoPad = auto ? new TextDecoder().decode(auto.s) : "NOTSET";
+  const autoPad = attrString(node, "auto_pad", "NOTSET");
   const ceil = attrInt(node, "ceil_mode", 0) === 1;
   return spatial.map((h, i) => {
     const eff = dil[i]! * (kernel[i]! - 1) + 1;
@@ -73,9 +72,8 @@ function windowOut(node: NodeProto, spatial: number[], kernel: number[]): number
  * Infers the shape of every tensor from the data input (batch 1) and returns the cost of each
  * node. Throws an Error naming the op for ops it cannot infer.
  */
-export function nodeCosts(model: ModelProto, dataInput: string): Map<NodeProto, NodeCost> {
-  const graph = model.graph!;
-  const index = new GraphIndex(graph);
+export function nodeCosts(index: GraphIndex, dataInput: string): Map<NodeProto, NodeCost> {
+  const graph = index.graph;
   const info = new Map<string, Info>();
   for (const t of graph.initializer) {
     const shape = tensorDims(t);
@@ -376,18 +374,10 @@ export interface CostSummary {
   fixed: { macs: number; params: number };
 }
 
-/** Nodes of a candidate's branch: what its output depends on downstream of the layer input. */
-export function branchNodes(index: GraphIndex, input: string, output: string): Set<NodeProto> {
-  const before = index.ancestors(input);
-  const branch = new Set<NodeProto>();
-  for (const n of index.ancestors(output, new Set([input]))) if (!before.has(n)) branch.add(n);
-  return branch;
-}
-
 /** Counts the costs of every candidate and of the fixed part. */
 export function countCosts(model: ModelProto, structure: SupernetStructure): CostSummary {
   const index = new GraphIndex(model.graph!);
-  const costs = nodeCosts(model, structure.input.name);
+  const costs = nodeCosts(index, structure.input.name);
   const sizeOf = (name: string) => prod(tensorDims(index.initializers.get(name)!));
   const total = (nodes: Iterable<NodeProto>) => {
     let macs = 0;
@@ -400,20 +390,19 @@ export function countCosts(model: ModelProto, structure: SupernetStructure): Cos
     }
     let count = 0;
     for (const p of params) count += sizeOf(p);
-    return { macs, params: count, names: params };
+    return { macs, params: count };
   };
   const inCandidates = new Set<NodeProto>();
-  const candidates = structure.layers.map((layer) =>
-    layer.candidates.map((c) => {
-      const nodes = branchNodes(index, layer.input, c.output);
+  const candidates = structure.layers.map((layer) => {
+    const branchOf = layerBranches(index, layer.input);
+    return layer.candidates.map((c) => {
+      const nodes = branchOf(c.output);
       for (const n of nodes) inCandidates.add(n);
-      const t = total(nodes);
-      return { macs: t.macs, params: t.params };
-    }),
-  );
+      return total(nodes);
+    });
+  });
   const fixedNodes = model.graph!.node.filter((n) => !inCandidates.has(n));
-  const f = total(fixedNodes);
-  return { candidates, fixed: { macs: f.macs, params: f.params } };
+  return { candidates, fixed: total(fixedNodes) };
 }
 
 /** Counts and stores the costs in the structure (candidate macs/params and `fixed`). */

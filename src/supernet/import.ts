@@ -14,8 +14,9 @@
  *     BatchNormalization nodes are taken from there in graph order, the last is its indicator.
  * This is the only module that guesses roles; bnnas files carry a manifest instead.
  */
-import { DataType, type ModelProto, type NodeProto, type ValueInfoProto } from "../onnx/proto.js";
-import { GraphIndex, attrInt, attrInts } from "../onnx/graph.js";
+import type { ModelProto, NodeProto, ValueInfoProto } from "../onnx/proto.js";
+import { GraphIndex, attrInt, attrInts, staticShape } from "../onnx/graph.js";
+import { FLOAT_TYPES } from "../onnx/check.js";
 import { FoldedBatchNormError, NotASupernetError, UsageError } from "../errors.js";
 import type { BatchNormRef, CandidateInfo, LayerInfo, MaskRef, SupernetStructure } from "./structure.js";
 
@@ -41,15 +42,8 @@ interface MaskTerm {
   output: string;
 }
 
-const FLOAT_TYPES = new Set<number>([DataType.FLOAT, DataType.DOUBLE, DataType.FLOAT16, DataType.BFLOAT16]);
 /** Ops that do not change which mask entry a (fully indexed) scalar holds. */
 const PASS_THROUGH = new Set(["Identity", "Cast", "Reshape", "Unsqueeze", "Squeeze", "Flatten", "Expand", "CastLike"]);
-
-export function staticShape(vi: ValueInfoProto): (number | string)[] | undefined {
-  const dims = vi.type?.tensorType?.shape?.dim;
-  if (!dims) return undefined;
-  return dims.map((d) => (d.dimParam ? d.dimParam : d.dimValue !== undefined && d.dimValue !== null ? Number(d.dimValue) : "?"));
-}
 
 function elemType(vi: ValueInfoProto): number | undefined {
   const t = vi.type?.tensorType?.elemType;
@@ -213,6 +207,21 @@ function batchNormRef(node: NodeProto, index: GraphIndex, file: string): BatchNo
   return { node: node.name, scale: scale!, bias: bias!, mean: mean!, var: variance! };
 }
 
+/**
+ * The branches of a layer whose candidates read `input`: for a candidate output, the nodes it
+ * depends on downstream of the layer input (what the candidate computes). The nodes before the
+ * layer are found once for all of its candidates.
+ */
+export function layerBranches(index: GraphIndex, input: string): (output: string) => Set<NodeProto> {
+  const before = index.ancestors(input);
+  const stop = new Set([input]);
+  return (output) => {
+    const branch = new Set<NodeProto>();
+    for (const n of index.ancestors(output, stop)) if (!before.has(n)) branch.add(n);
+    return branch;
+  };
+}
+
 /** Infers the structure of a PyTorch-convention supernet from its graph. */
 export function inferStructure(model: ModelProto, options: ImportOptions = {}): SupernetStructure {
   const file = options.file ?? "<model>";
@@ -292,10 +301,9 @@ export function inferStructure(model: ModelProto, options: ImportOptions = {}): 
     }
     if (best === undefined) throw new NotASupernetError(file, `layer ${l} (${d.mask.input}): its candidates share no input tensor`);
     const input = best;
-    const before = index.ancestors(input);
+    const branchOf = layerBranches(index, input);
     const candidates: CandidateInfo[] = terms.map((t) => {
-      const branch = [...index.ancestors(t.output, new Set([input]))].filter((n) => !before.has(n));
-      const bns = branch
+      const bns = [...branchOf(t.output)]
         .filter((n) => n.opType === "BatchNormalization")
         .sort((a, b) => (topo.get(a.output[0]!) ?? 0) - (topo.get(b.output[0]!) ?? 0))
         .map((n) => batchNormRef(n, index, file));

@@ -3,8 +3,8 @@
  * PyTorch-convention export (structure inferred from the graph, costs counted from the graph).
  * Every later stage (train, score, search, extract) starts here.
  */
-import { readModel } from "../onnx/model-io.js";
-import { GraphIndex, graphProblem } from "../onnx/graph.js";
+import { readModelFile } from "../onnx/model-io.js";
+import { GraphIndex, staticShape } from "../onnx/graph.js";
 import { DataType, make, type ModelProto } from "../onnx/proto.js";
 import { ModelFormatError } from "../errors.js";
 import { assignByPattern, inferStructure } from "./import.js";
@@ -25,13 +25,15 @@ export interface LoadedSupernet {
   manifest?: Manifest;
   /** Why MACs/params could not be counted from the graph (foreign files only), if they could not. */
   countProblem?: string;
+  /** SHA-256 of the file's bytes (provenance, checkpoint fingerprints). */
+  sha256: string;
 }
 
 export function loadSupernet(file: string, options: LoadOptions = {}): LoadedSupernet {
-  const model = readModel(file);
+  // readModel has already refused structurally broken graphs (check.ts runs graphProblem), and
+  // unsharing only turns Identity(initializer) outputs into initializers, which keeps them valid.
+  const { model, sha256 } = readModelFile(file);
   unshareIdentityInitializers(model);
-  const problem = graphProblem(model.graph!);
-  if (problem) throw new ModelFormatError(file, `is not a valid ONNX graph: ${problem}`);
   const manifest = readManifest(model, file);
   if (manifest) {
     const mismatch = manifestGraphProblem(manifest, model);
@@ -40,12 +42,12 @@ export function loadSupernet(file: string, options: LoadOptions = {}): LoadedSup
     // honour it if given, as the user asked for it explicitly.
     const structure = structureFromManifest(manifest);
     if (options.pattern !== undefined) assignByPattern(structure, model, options.pattern, file);
-    return { file, model, structure, manifest };
+    return { file, model, structure, manifest, sha256 };
   }
   // A foreign file's training record (metadata bnnas.training) must be readable too.
   getTrainingRecord(model, file);
   const structure = inferStructure(model, { file, pattern: options.pattern });
-  const loaded: LoadedSupernet = { file, model, structure };
+  const loaded: LoadedSupernet = { file, model, structure, sha256 };
   try {
     countStructure(model, structure);
   } catch (e) {
@@ -65,7 +67,7 @@ export function manifestGraphProblem(m: Manifest, model: ModelProto): string | u
   const input = g.input.find((i) => i.name === m.input.name);
   const tt = input?.type?.tensorType;
   if (tt?.elemType !== undefined && tt.elemType !== null && tt.elemType !== DataType.FLOAT) return `input '${m.input.name}' is not a float tensor`;
-  const dims = (tt?.shape?.dim ?? []).map((d) => (d.dimValue !== undefined && d.dimValue !== null && !d.dimParam ? Number(d.dimValue) : undefined));
+  const dims = (input ? staticShape(input) ?? [] : []).map((d) => (typeof d === "number" ? d : undefined));
   if (tt?.shape && (dims.length !== 4 || m.input.shape.some((v, i) => dims[i + 1] !== undefined && dims[i + 1] !== v))) {
     return `input '${m.input.name}' has shape [${dims.map((d) => d ?? "?").join(", ")}] but the manifest says [batch, ${m.input.shape.join(", ")}]`;
   }

@@ -11,33 +11,20 @@ import { ModelFormatError, SpaceError } from "../errors.js";
 import { make, type ModelProto } from "../onnx/proto.js";
 import type { SpaceSpec } from "../space/spec.js";
 import { validateSpace } from "../space/validate.js";
-import type { BatchNormRef, SupernetStructure } from "./structure.js";
+import type { BatchNormRef, CandidateInfo, LayerInfo, SupernetStructure } from "./structure.js";
 
 export const MANIFEST_KEY = "bnnas.manifest";
 export const TRAINING_KEY = "bnnas.training";
 export const MANIFEST_FORMAT = 1;
 
-export interface ManifestCandidate {
-  name: string;
-  /** Mask position (index in the space's candidates; the value an architecture uses). */
-  position: number;
-  /** Candidate output before the mask multiplication (the layer input for a BN-free identity). */
-  output: string;
-  /** Name of the Mul node that scales `output` by the mask entry. */
-  maskMul: string;
-  batchNorms: BatchNormRef[];
-  /** The last BatchNorm of the candidate (its BN-NAS indicator); null for BN-free ops. */
-  indicator: BatchNormRef | null;
+/** A candidate as the manifest stores it: its structure entry, with the cost always present. */
+export interface ManifestCandidate extends CandidateInfo {
   macs: number;
   params: number;
 }
 
-export interface ManifestLayer {
-  label: string;
-  /** Tensor the candidates read. */
-  input: string;
-  /** Output of the Sum node (the masked sum the next layer reads). */
-  output: string;
+/** A layer as the manifest stores it: the mask is always one vector input per layer. */
+export interface ManifestLayer extends Omit<LayerInfo, "mask" | "candidates"> {
   /** Graph input holding this layer's mask vector, of length = number of space candidates. */
   mask: string;
   candidates: ManifestCandidate[];
@@ -243,7 +230,8 @@ export function setTrainingRecord(model: ModelProto, record: object): void {
 
 /** The training record of a bnnas or foreign file, or null when it was never trained by bnnas. */
 export function getTrainingRecord(model: ModelProto, file = "the model"): object | null {
-  const text = entry(model, MANIFEST_KEY) ?? entry(model, TRAINING_KEY);
+  const manifestText = entry(model, MANIFEST_KEY);
+  const text = manifestText ?? entry(model, TRAINING_KEY);
   if (text === undefined) return null;
   let v: unknown;
   try {
@@ -251,7 +239,7 @@ export function getTrainingRecord(model: ModelProto, file = "the model"): object
   } catch (e) {
     throw new ModelFormatError(file, `its bnnas metadata is not JSON (${(e as Error).message})`);
   }
-  if (entry(model, MANIFEST_KEY) !== undefined) v = (v as { training?: unknown }).training ?? null;
+  if (manifestText !== undefined) v = (v as { training?: unknown }).training ?? null;
   if (v !== null && (typeof v !== "object" || Array.isArray(v))) throw new ModelFormatError(file, "its bnnas training record is not an object");
   return v as object | null;
 }
