@@ -3,18 +3,16 @@
  * kind clearly), opening a supernet with its manifest, and extracting a subnet together with its
  * provenance manifest.
  */
-import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import type { ModelProto } from "../onnx/proto.js";
 import { GraphIndex } from "../onnx/graph.js";
-import { loadSupernet } from "../supernet/load.js";
-import { readManifest, getTrainingRecord, MANIFEST_KEY, type Manifest } from "../supernet/manifest.js";
-import type { SupernetStructure } from "../supernet/structure.js";
+import { loadSupernet, type LoadedSupernet } from "../supernet/load.js";
+import { getTrainingRecord, MANIFEST_KEY } from "../supernet/manifest.js";
 import { archCost } from "../space/arch.js";
 import { FoldedBatchNormError, InputFileError, NotASupernetError } from "../errors.js";
 import { readModel } from "../onnx/model-io.js";
 import { extractSubnet, type ExtractResult } from "./subnet.js";
-import { countParams, readSubnetManifest, sha256, writeSubnetManifest, SUBNET_MANIFEST_FORMAT, type InputNormalization, type SubnetManifest } from "./provenance.js";
+import { countParams, readSubnetManifest, writeSubnetManifest, SUBNET_MANIFEST_FORMAT, type InputNormalization, type SubnetManifest } from "./provenance.js";
 
 export type ModelKind = "supernet" | "subnet";
 
@@ -28,21 +26,13 @@ export function modelKind(model: ModelProto): ModelKind {
   return new GraphIndex(model.graph!).feeds.length > 1 ? "supernet" : "subnet";
 }
 
-export interface OpenedSupernet {
-  file: string;
-  model: ModelProto;
-  structure: SupernetStructure;
-  /** The bnnas manifest (absent for PyTorch files). */
-  manifest?: Manifest;
-  /** Why costs could not be counted, if they could not (foreign files). */
-  countProblem?: string;
-}
+/** What openSupernet returns: loadSupernet's result as is (its manifest already parsed and checked). */
+export type OpenedSupernet = LoadedSupernet;
 
 /** Opens a supernet; a subnet given instead gets an error that says what to pass. */
 export function openSupernet(file: string, options: { pattern?: string } = {}): OpenedSupernet {
-  let loaded;
   try {
-    loaded = loadSupernet(file, { pattern: options.pattern });
+    return loadSupernet(file, { pattern: options.pattern });
   } catch (e) {
     // The loader's message is right for a broken supernet; a clean subnet deserves a plainer one.
     if (e instanceof NotASupernetError || e instanceof FoldedBatchNormError) {
@@ -51,7 +41,6 @@ export function openSupernet(file: string, options: { pattern?: string } = {}): 
     }
     throw e;
   }
-  return { ...loaded, manifest: readManifest(loaded.model, file) };
 }
 
 function notASupernet(file: string, model: ModelProto): InputFileError {
@@ -77,12 +66,7 @@ export function extractWithManifest(src: OpenedSupernet, arch: readonly number[]
   } catch {
     params = countParams(result.model);
   }
-  let sourceHash = "";
-  try {
-    sourceHash = sha256(readFileSync(src.file));
-  } catch {
-    /* the supernet came from memory */
-  }
+  const sourceHash = src.sha256;
   const normalize = src.manifest?.input.normalize ?? options.normalize;
   const manifest: SubnetManifest = {
     format: SUBNET_MANIFEST_FORMAT,

@@ -8,6 +8,7 @@ import { batchNormStatsGraph, RunningStats } from "./recalibrate.js";
 import { makeBatch, sequentialBatches, epochOrder, type Normalization } from "../data/batches.js";
 import type { Dataset } from "../data/dataset.js";
 import { BnnasError, UsageError } from "../errors.js";
+import { GraphIndex } from "../onnx/graph.js";
 
 export interface EvalOptions {
   batch?: number;
@@ -41,8 +42,7 @@ export function argmax(data: ArrayLike<number>, offset: number, length: number):
 /** Checks that the model's input matches the dataset's images ([N, C, H, W]) and returns the input name. */
 export function modelInput(model: ModelProto, ds: Pick<Dataset, "channels" | "height" | "width">, file = "<model>"): { name: string; output: string } {
   const graph = model.graph!;
-  const inits = new Set(graph.initializer.map((t) => t.name));
-  const feeds = graph.input.filter((i) => !inits.has(i.name));
+  const feeds = new GraphIndex(graph).feeds;
   if (feeds.length !== 1) {
     throw new BnnasError(`${file}: has ${feeds.length} inputs (${feeds.map((f) => f.name).join(", ")}); eval needs a model with one image input`);
   }

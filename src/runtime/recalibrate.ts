@@ -10,7 +10,8 @@
  * BatchNormalization(training_mode=1), which onnxruntime runs on CPU only and which updates the
  * running variance with the biased variance (see ../../shared/training-on-ort.md).
  */
-import { DataType, decodeModelProto, encodeModelProto, type ModelProto } from "../onnx/proto.js";
+import { DataType, type ModelProto } from "../onnx/proto.js";
+import { cloneForEditing } from "../extract/subnet.js";
 import { GraphBuilder, attr, valueInfo, type Attr } from "../onnx/builder.js";
 import { attrFloat } from "../onnx/graph.js";
 import { floatTensor, readFloats, setFloats, tensorDims } from "../onnx/tensor.js";
@@ -25,7 +26,9 @@ export interface BatchNormStatsGraph {
 
 /** Rewrites every BatchNormalization of a (subnet) model into train mode with statistics outputs. */
 export function batchNormStatsGraph(source: ModelProto, file = "<model>"): BatchNormStatsGraph {
-  const model = decodeModelProto(encodeModelProto(source));
+  // Only the node list, initializer list and outputs change below (existing tensors are read,
+  // never written), so a structural copy sharing the weights will do: no encode/decode of them.
+  const model = cloneForEditing(source);
   const graph = model.graph!;
   const inits = new Map(graph.initializer.map((t) => [t.name, t]));
   const b = new GraphBuilder();

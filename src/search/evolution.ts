@@ -6,8 +6,8 @@
  * or seen before, are rejected (each kind of child gets 10x attempts, as in the SPOS code).
  */
 import { Random } from "../util/random.js";
-import { TopK, compareEvaluated, evaluate, feasible, type Constraints, type Evaluated, type SearchProblem } from "./problem.js";
-import { crossover, mutate, randomArch } from "./sampling.js";
+import { TopK, compareEvaluated, type Constraints, type Evaluated, type SearchProblem } from "./problem.js";
+import { crossover, firstSightings, mutate, randomArch } from "./sampling.js";
 
 export interface EvolutionParams {
   population: number;
@@ -35,16 +35,13 @@ export function evolutionSearch(
   report?: EvolutionReport,
 ): Evaluated[] {
   const rng = new Random(seed);
-  const seen = new Set<string>();
+  const firstSeen = firstSightings(p, constraints);
   const all = new TopK(Math.max(top, params.parents));
   let evaluated = 0;
   /** Evaluates a new architecture; undefined when seen before or over the limits. */
   const tryArch = (arch: number[]): Evaluated | undefined => {
-    const key = arch.join(",");
-    if (seen.has(key)) return undefined;
-    seen.add(key);
-    const e = evaluate(p, arch);
-    if (!feasible(constraints, e.macs, e.params)) return undefined;
+    const e = firstSeen(arch);
+    if (!e) return undefined;
     evaluated++;
     all.offer(e);
     return e;

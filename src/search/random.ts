@@ -1,21 +1,17 @@
 /** Random search: `samples` distinct architectures within the limits, drawn uniformly; the best K. */
 import { Random } from "../util/random.js";
-import { TopK, evaluate, feasible, type Constraints, type Evaluated, type SearchProblem } from "./problem.js";
-import { randomArch, spaceSize } from "./sampling.js";
+import { TopK, type Constraints, type Evaluated, type SearchProblem } from "./problem.js";
+import { firstSightings, randomArch, spaceSize } from "./sampling.js";
 
 export function randomSearch(p: SearchProblem, constraints: Constraints, top: number, seed: number, samples = 1000): Evaluated[] {
   const rng = new Random(seed);
-  const seen = new Set<string>();
+  const firstSeen = firstSightings(p, constraints);
   const best = new TopK(top);
   const target = Math.min(samples, spaceSize(p));
   let accepted = 0;
   for (let tries = 0; accepted < target && tries < samples * 20; tries++) {
-    const arch = randomArch(p, rng);
-    const key = arch.join(",");
-    if (seen.has(key)) continue;
-    seen.add(key);
-    const e = evaluate(p, arch);
-    if (!feasible(constraints, e.macs, e.params)) continue;
+    const e = firstSeen(randomArch(p, rng));
+    if (!e) continue;
     accepted++;
     best.offer(e);
   }

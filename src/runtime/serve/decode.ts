@@ -50,23 +50,34 @@ function shapeOf(value: unknown): number[] {
 /** Flattens a nested array of exactly `dims`, checking every entry is a finite number. */
 function flatten(value: unknown, dims: number[], out: Float32Array): void {
   let k = 0;
-  const walk = (v: unknown, depth: number, path: string) => {
+  // The indices of the entry being visited; its path ("[0][2]") is only spelled out for an error,
+  // not built as a string for every entry of every request.
+  const at: number[] = [];
+  const path = (depth: number) => at.slice(0, depth).map((i) => `[${i}]`).join("");
+  const walk = (v: unknown, depth: number) => {
     if (depth === dims.length) {
-      if (typeof v !== "number" || !Number.isFinite(v)) throw new RequestError(400, `entry ${path} is ${JSON.stringify(v) ?? String(v)}, not a finite number`);
+      if (typeof v !== "number" || !Number.isFinite(v)) throw new RequestError(400, `entry ${path(depth)} is ${JSON.stringify(v) ?? String(v)}, not a finite number`);
       out[k++] = v;
       return;
     }
     if (!Array.isArray(v) || v.length !== dims[depth]) {
-      throw new RequestError(400, `the array is ragged: ${path || "the top level"} should have ${dims[depth]} entries`);
+      throw new RequestError(400, `the array is ragged: ${path(depth) || "the top level"} should have ${dims[depth]} entries`);
     }
-    for (let i = 0; i < v.length; i++) walk(v[i], depth + 1, `${path}[${i}]`);
+    for (let i = 0; i < v.length; i++) {
+      at[depth] = i;
+      walk(v[i], depth + 1);
+    }
   };
-  walk(value, 0, "");
+  walk(value, 0);
 }
 
 function normalizer(norm: InputNormalization | undefined, channels: number): (p: number, c: number) => number {
   if (!norm) throw new RequestError(422, "this model has no input normalisation (no bnnas manifest); send normalised values as {\"input\": ...}, or start serve with --mean/--std");
-  return (p, c) => (p / 255 - (norm.mean.length === 1 ? norm.mean[0]! : norm.mean[c]!)) / (norm.std.length === 1 ? norm.std[0]! : norm.std[c]!);
+  // Per-channel values resolved once per request rather than for every pixel.
+  const perChannel = (v: number[]) => Array.from({ length: channels }, (_, c) => (v.length === 1 ? v[0]! : v[c]!));
+  const mean = perChannel(norm.mean);
+  const std = perChannel(norm.std);
+  return (p, c) => (p / 255 - mean[c]!) / std[c]!;
 }
 
 /** Parses a JSON body into a batch for an image of `shape`; at most `maxBatch` images. */

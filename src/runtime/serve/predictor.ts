@@ -13,6 +13,8 @@
 import type { ModelProto } from "../../onnx/proto.js";
 import { Session, type Device } from "../ort.js";
 import { BnnasError } from "../../errors.js";
+import { GraphIndex } from "../../onnx/graph.js";
+import { argmax } from "../eval.js";
 import { readSubnetManifest, type InputNormalization, type SubnetManifest } from "../../extract/provenance.js";
 
 export interface ModelInfo {
@@ -78,8 +80,7 @@ export class Predictor {
    */
   static async create(model: ModelProto, file: string, options: { device?: Device; threads?: number; normalize?: InputNormalization } & QueueOptions = {}): Promise<Predictor> {
     const graph = model.graph!;
-    const inits = new Set(graph.initializer.map((t) => t.name));
-    const feeds = graph.input.filter((i) => !inits.has(i.name));
+    const feeds = new GraphIndex(graph).feeds;
     if (feeds.length !== 1) {
       throw new BnnasError(`${file}: has ${feeds.length} inputs (${feeds.map((f) => f.name).join(", ")}); serve needs a subnet with one image input — if this is a supernet, run \`bnnas extract-subnet ${file} --arch A -o subnet.onnx\` first`);
     }
@@ -167,9 +168,7 @@ export class Predictor {
     const k = this.info.classes;
     return Array.from({ length: n }, (_, i) => {
       const probabilities = softmax(logits, i * k, k);
-      let argmax = 0;
-      for (let c = 1; c < k; c++) if (probabilities[c]! > probabilities[argmax]!) argmax = c;
-      return { argmax, probabilities };
+      return { argmax: argmax(probabilities, 0, k), probabilities };
     });
   }
 

@@ -126,6 +126,16 @@ export function startServer(predictor: Predictor, options: ServeOptions): Promis
   const maxBody = options.maxBodyBytes ?? 8 * 1024 * 1024;
   const maxBatch = options.maxBatch ?? 256;
   const { info } = predictor;
+  // GET /info describes a model and limits that never change while serving: built once.
+  const infoReply = {
+    file: info.file,
+    input: info.input,
+    output: info.output,
+    classes: info.classes,
+    normalize: info.normalize ?? null,
+    manifest: modelSummary(info),
+    limits: { max_body_bytes: maxBody, max_batch: maxBatch },
+  };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<number> => {
     const path = (req.url ?? "/").split("?")[0];
@@ -136,15 +146,7 @@ export function startServer(predictor: Predictor, options: ServeOptions): Promis
     }
     if (path === "/info") {
       if (req.method !== "GET") throw new RequestError(405, "use GET /info");
-      send(res, 200, {
-        file: info.file,
-        input: info.input,
-        output: info.output,
-        classes: info.classes,
-        normalize: info.normalize ?? null,
-        manifest: modelSummary(info),
-        limits: { max_body_bytes: maxBody, max_batch: maxBatch },
-      });
+      send(res, 200, infoReply);
       return 200;
     }
     if (path !== "/predict") throw new RequestError(404, `no such endpoint '${path}'; try GET /health, GET /info, POST /predict`);
