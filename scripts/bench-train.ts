@@ -23,6 +23,7 @@ import { fileURLToPath } from "node:url";
 import { loadSupernet } from "../src/supernet/load.js";
 import { createEngine, type EngineOptions } from "../src/train/engine.js";
 import { readFloats } from "../src/onnx/tensor.js";
+import { Random } from "../src/util/random.js";
 import { exportSupernet } from "../src/supernet/export.js";
 import { builtinSpace } from "../src/space/builtins.js";
 import { PEER_DIR } from "./peer-dir.js";
@@ -43,15 +44,6 @@ const activations = arg("activations", "checkpoint") as "save" | "recompute" | "
 /** The torch step server runs bnnas's sampled path (fmnist-small only: op index = mask position); --torch-own-paths lets it sample its own. */
 const torchPaths = !flag("torch-own-paths") && !arg("model", "") && arg("source", "bnnas") === "bnnas";
 
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** The PyTorch step server (scripts/torch-step-server.py): one step per request, for interleaved timing. */
@@ -88,7 +80,8 @@ class TorchSteps {
 async function benchMode(file: string, bn: EngineOptions["bn"], torchSteps?: TorchSteps) {
   const { model, structure } = loadSupernet(file);
   const engine = await createEngine(model, structure, { bn, trainHead: false, labelSmoothing: 0, threads, activations, arena: flag("arena"), profile: flag("profile") });
-  const rand = rng(0);
+  const random = new Random(0);
+  const rand = () => random.uniform();
   const x = { dims: [batch, ...structure.input.shape.slice(1).map(Number)], data: Float32Array.from({ length: batch * 784 }, () => rand() * 2 - 1) };
   const labels = Int32Array.from({ length: batch }, () => Math.floor(rand() * 10));
   const params = new Map<string, Float32Array>();

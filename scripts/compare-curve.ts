@@ -80,8 +80,10 @@ async function main() {
   const sampler = createSampler("uniform", allowedPositions(structure), config.seed);
   const indices: number[][] = [];
   const paths: number[][] = [];
+  // One shuffle per epoch, as the trainer does (not one per step).
+  let order: Uint32Array = new Uint32Array(0);
   for (let s = 0; s < steps; s++) {
-    const order = epochOrder(data.count, config.seed, Math.floor(s / perEpoch));
+    if (s % perEpoch === 0) order = epochOrder(data.count, config.seed, s / perEpoch);
     const at = (s % perEpoch) * config.batch;
     indices.push(Array.from(order.subarray(at, at + config.batch)));
     // Mask position -> index among the layer's candidates (the peer's choices[l][i]).

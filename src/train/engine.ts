@@ -74,15 +74,29 @@ export async function createEngine(model: ModelProto, structure: SupernetStructu
   return engine;
 }
 
+/** A built block with what every step's runs of it need, derived once (not per step). */
+interface BlockEntry {
+  block: BuiltBlock;
+  forwardKey: string;
+  backwardKey: string;
+  /** The backward model's graph inputs: which of input/params it reads. */
+  backwardInputs: ReadonlySet<string>;
+}
+
 class PathTrainer implements TrainEngine {
   private readonly sessions: SessionCache;
-  private readonly blocks = new Map<string, BuiltBlock>();
+  private readonly blocks = new Map<string, BlockEntry>();
   private readonly heads = new Map<boolean, BuiltHead>();
   private readonly indicatorBns = new Set<string>();
   private readonly headParams: string[];
   private readonly classes: number;
   private readonly policy: ActivationPolicy;
   private readonly initial = new Map<string, Float32Array>();
+  /** Per segment: its trainable params under --bn, and the params it is fed (fixed for the run). */
+  private readonly trainable = new Map<Segment, string[]>();
+  private readonly fed = new Map<Segment, string[]>();
+  /** Param dims by name (the initializer's), so feeding a param does not map them every run. */
+  private readonly dims = new Map<string, number[]>();
 
   constructor(private readonly structure: SupernetStructure, private readonly p: Partition, private readonly options: EngineOptions) {
     this.sessions = new SessionCache({ device: options.device, threads: options.threads, noArena: !(options.arena ?? false), noSpin: !(options.spin ?? false) }, options.profile ?? false);
@@ -103,7 +117,9 @@ class PathTrainer implements TrainEngine {
   }
 
   private trainableOf(seg: Segment): string[] {
-    return seg === this.p.head ? [...this.trainableBns(seg), ...this.headParams] : this.trainableBns(seg);
+    let t = this.trainable.get(seg);
+    if (!t) this.trainable.set(seg, (t = seg === this.p.head ? [...this.trainableBns(seg), ...this.headParams] : this.trainableBns(seg)));
+    return t;
   }
 
   trainableOnPath(arch: readonly number[]): string[] {
@@ -111,18 +127,22 @@ class PathTrainer implements TrainEngine {
   }
 
   private paramsOf(seg: Segment): string[] {
-    return [...seg.batchNorms.flatMap((b) => [b.scale, b.bias]), ...(seg === this.p.head ? this.headParams : [])];
+    let f = this.fed.get(seg);
+    if (!f) this.fed.set(seg, (f = [...seg.batchNorms.flatMap((b) => [b.scale, b.bias]), ...(seg === this.p.head ? this.headParams : [])]));
+    return f;
   }
 
-  private block(seg: Segment, inputGrad: boolean): BuiltBlock {
+  private block(seg: Segment, inputGrad: boolean): BlockEntry {
     const trainable = this.trainableOf(seg);
     const key = `${seg.id}|${inputGrad ? "dx" : "-"}|${trainable.length}`;
-    let b = this.blocks.get(key);
-    if (!b) {
-      b = buildBlock({ seg, shapes: this.p.shapes, index: this.p.index, params: this.paramsOf(seg), trainable, inputGrad, policy: this.policy });
-      this.blocks.set(key, b);
+    let e = this.blocks.get(key);
+    if (!e) {
+      const block = buildBlock({ seg, shapes: this.p.shapes, index: this.p.index, params: this.paramsOf(seg), trainable, inputGrad, policy: this.policy });
+      const kind = `${block.dInput ? "dx" : "-"}|${block.grads.size}`;
+      e = { block, forwardKey: `${seg.id}|F|${kind}`, backwardKey: `${seg.id}|B|${kind}`, backwardInputs: new Set(block.backward?.graph!.input.map((i) => i.name)) };
+      this.blocks.set(key, e);
     }
-    return b;
+    return e;
   }
 
   private headBlock(inputGrad: boolean): BuiltHead {
@@ -145,7 +165,9 @@ class PathTrainer implements TrainEngine {
         this.initial.set(name, (v = readFloats(t)));
       }
     }
-    return { dims: this.p.index.initializers.get(name)!.dims.map(Number), data: v };
+    let dims = this.dims.get(name);
+    if (!dims) this.dims.set(name, (dims = this.p.index.initializers.get(name)!.dims.map(Number)));
+    return { dims, data: v };
   }
 
   async step(arch: readonly number[], x: Tensor, labels: Int32Array, params: ReadonlyMap<string, Float32Array>): Promise<StepResult> {
@@ -170,15 +192,16 @@ class PathTrainer implements TrainEngine {
 
     // Forward through the body.
     let h: Tensor = x;
-    const runs: { seg: Segment; block: BuiltBlock; input: Tensor; saved: Record<string, Tensor> }[] = [];
+    const runs: { seg: Segment; entry: BlockEntry; input: Tensor; saved: Record<string, Tensor> }[] = [];
     for (let i = 0; i < bodies.length; i++) {
       const seg = bodies[i]!;
-      const block = this.block(seg, firstTrainable >= 0 && i > firstTrainable);
+      const entry = this.block(seg, firstTrainable >= 0 && i > firstTrainable);
+      const block = entry.block;
       const feeds: Record<string, Tensor> = { [seg.input]: h };
       for (const p of this.paramsOf(seg)) feeds[p] = this.param(p, params);
-      const out = await this.sessions.run(`${seg.id}|F|${this.blockKey(block)}`, block.forward, feeds);
+      const out = await this.sessions.run(entry.forwardKey, block.forward, feeds);
       recordStats(block.stats, out);
-      runs.push({ seg, block, input: h, saved: out });
+      runs.push({ seg, entry, input: h, saved: out });
       h = out[seg.output]!;
     }
 
@@ -201,24 +224,19 @@ class PathTrainer implements TrainEngine {
     // Backward through the body, last segment first, down to the first one that trains.
     let dh = head.dInput ? ho[head.dInput] : undefined;
     for (let i = runs.length - 1; i >= 0 && dh; i--) {
-      const { seg, block, input, saved } = runs[i]!;
+      const { seg, entry, input, saved } = runs[i]!;
+      const { block, backwardInputs: wanted } = entry;
       if (!block.backward) break;
-      const key = `${seg.id}|B|${this.blockKey(block)}`;
-      const wanted = new Set((await this.sessions.get(key, block.backward)).inputNames);
       const feeds: Record<string, Tensor> = {};
       if (wanted.has(seg.input)) feeds[seg.input] = input;
       for (const p of this.paramsOf(seg)) if (wanted.has(p)) feeds[p] = this.param(p, params);
       for (const s of block.saved) feeds[s] = saved[s]!;
       feeds[block.dOutput] = dh;
-      const out = await this.sessions.run(key, block.backward, feeds);
+      const out = await this.sessions.run(entry.backwardKey, block.backward, feeds);
       for (const [pname, o] of block.grads) grads.set(pname, out[o]!.data as Float32Array);
       dh = block.dInput ? out[block.dInput] : undefined;
     }
     return { loss, correct, grads, batchStats };
-  }
-
-  private blockKey(b: BuiltBlock): string {
-    return `${b.dInput ? "dx" : "-"}|${b.grads.size}`;
   }
 
   timings(): Map<string, KindTiming> {

@@ -38,9 +38,13 @@ export class Sgd {
       if (!p) throw new Error(`gradient for '${name}', which is not a trained parameter`);
       if (p.length !== grad.length) throw new Error(`gradient for '${name}' has ${grad.length} values, the parameter ${p.length}`);
       const wd = weightDecay !== 0 && (this.options.decays?.(name) ?? true) ? weightDecay : 0;
-      // Float32 intermediates, so the arithmetic rounds like PyTorch's float tensors.
-      const g = new Float32Array(grad.length);
-      for (let i = 0; i < g.length; i++) g[i] = wd === 0 ? grad[i]! : grad[i]! + wd * p[i]!;
+      // Float32 intermediates, so the arithmetic rounds like PyTorch's float tensors. Without
+      // weight decay or Nesterov g is only read, so the gradient itself serves (no per-step copy).
+      let g: Float32Array = grad;
+      if (wd !== 0 || nesterov) {
+        g = new Float32Array(grad.length);
+        for (let i = 0; i < g.length; i++) g[i] = wd === 0 ? grad[i]! : grad[i]! + wd * p[i]!;
+      }
       let update: Float32Array = g;
       if (momentum !== 0) {
         let buf = this.buffers.get(name);

@@ -22,7 +22,10 @@ import { indicatorSnapshot, type IndicatorSnapshot } from "./indicator.js";
 import { readCheckpoint, writeCheckpoint, type Checkpoint } from "./checkpoint.js";
 import { removeStaleTemps } from "../util/atomic.js";
 
-/** What the trainer needs from the engine (src/train/engine.ts's TrainEngine satisfies it). */
+/**
+ * What the trainer needs from the engine (src/train/engine.ts's TrainEngine satisfies it). The
+ * returned gradient arrays are fresh per call: the trainer accumulates and clips them in place.
+ */
 export interface PathEngine {
   trainableOnPath(arch: readonly number[]): string[];
   step(arch: readonly number[], x: Tensor, labels: Int32Array, params: ReadonlyMap<string, Float32Array>): Promise<{
@@ -182,7 +185,8 @@ export async function train(run: TrainRun): Promise<TrainResult> {
         if (!r || r.length !== v.length) throw new UsageError(`--resume: ${ck.file} holds running statistics '${name}' that this supernet does not have`);
         r.set(v);
       }
-      for (const [name, v] of saved.tensors.momentum) sgd.buffers.set(name, Float32Array.from(v));
+      // decodeCheckpoint returns fresh arrays: the buffers can be taken as they are.
+      for (const [name, v] of saved.tensors.momentum) sgd.buffers.set(name, v);
       progress = saved.progress;
       resumedFrom = progress.step;
     }
@@ -243,7 +247,8 @@ export async function train(run: TrainRun): Promise<TrainResult> {
       correct += r.correct;
       for (const [name, g] of r.grads) {
         const acc = grads.get(name);
-        if (!acc) grads.set(name, Float32Array.from(g));
+        // The first path's gradient is taken as is (fresh per call, see PathEngine), not copied.
+        if (!acc) grads.set(name, g);
         else for (let i = 0; i < acc.length; i++) acc[i] = acc[i]! + g[i]!;
       }
       for (const [node, stats] of r.batchStats) {

@@ -51,7 +51,7 @@ export interface BuiltBlock {
   /** Absent when nothing needs a gradient here. */
   backward?: ModelProto;
   stats: StatOutput[];
-  /** Forward tensors the backward reads (policy "save"), fetched from the forward run. */
+  /** Forward tensors the backward reads (policies "save" and "checkpoint"), fetched from the forward run. */
   saved: string[];
   /** Name of the d output input of the backward model. */
   dOutput: string;
@@ -70,7 +70,7 @@ export interface BuiltHead {
   dInput?: string;
 }
 
-function declareInputs(b: GraphBuilder, req: BlockRequest): void {
+function declareInputs(b: GraphBuilder, req: Omit<BlockRequest, "policy">): void {
   b.input(req.seg.input, req.shapes.get(req.seg.input)!);
   const paramSet = new Set(req.params);
   for (const p of req.params) b.input(p, req.index.initializers.get(p)!.dims.map(Number));
@@ -159,9 +159,9 @@ export function buildBlock(req: BlockRequest): BuiltBlock {
   const forwardNodes = cb.nodes.slice(0, nForward);
   const sideShapes = new Map<string, Shape>();
   const sideTensors = new Set<string>();
-  for (const bn of seg.batchNorms) {
-    const l = lowered.get(bn.node)!;
-    const xs = shapes.get(seg.nodes.find((n) => (n.name || n.output[0]) === bn.node)!.input[0]!)!;
+  for (const s of stats) {
+    const l = lowered.get(s.bn)!;
+    const xs = shapes.get(s.input)!;
     const side = [1, xs[1]!, ...xs.slice(2).map(() => 1)];
     sideShapes.set(l.meanB, side).set(l.invStd, side).set(l.mean, [xs[1]!]).set(l.var, [xs[1]!]).set(l.centered, xs);
     for (const t of [l.meanB, l.invStd, l.mean, l.var, l.centered]) sideTensors.add(t);
@@ -197,7 +197,7 @@ export function buildHead(req: Omit<BlockRequest, "policy">, classes: number, la
   const { seg, shapes, index } = req;
   const constant = (t: string) => (req.params.includes(t) ? undefined : index.constant(t));
   const b = new GraphBuilder();
-  declareInputs(b, { ...req, policy: "recompute" });
+  declareInputs(b, req);
   const labels = b.input(b.unique("labels"), [shapes.get(seg.input)![0]!], DataType.INT64);
   const lowered = emitTrainingForward(b, seg.nodes, shapes);
   const stats = statOutputs(lowered, seg);
