@@ -15,9 +15,8 @@ import { BnnasError, OutputError } from "../errors.js";
 import { writeFileAtomic } from "../util/atomic.js";
 import { SHIPPED_SUBSET } from "../data/dataset.js";
 import type { CliIO } from "./context.js";
-import { choiceOption, floatOption, intOption } from "./options.js";
-import { countOption } from "./score-onnx.js";
-import { formatDemoSummary, type DemoSummary, type StageRecord } from "./demo-summary.js";
+import { choiceOption, countOption, floatOption, intOption } from "./options.js";
+import { formatDemoSummary, type ArchResult, type DemoSummary, type StageRecord } from "./demo-summary.js";
 
 interface Options {
   out: string;
@@ -209,8 +208,8 @@ function num(obj: Json, key: string): number {
   return v;
 }
 
-function bestOf(result: Json, how: string): { arch: number[]; score: number; macs: number | null; params: number | null } {
-  const best = (result.best as { arch: number[]; score: number; macs: number | null; params: number | null }[] | undefined)?.[0];
+function bestOf(result: Json, how: string): ArchResult {
+  const best = (result.best as ArchResult[] | undefined)?.[0];
   if (!best) throw new BnnasError(`demo: the ${how} search found no architecture under the limits; raise --max-macs`, 1);
   return best;
 }

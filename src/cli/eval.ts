@@ -5,7 +5,7 @@
  */
 import type { Command } from "commander";
 import type { CliIO } from "./context.js";
-import { intOption, choiceOption } from "./options.js";
+import { intOption, deviceOption, threadsOption } from "./options.js";
 import { normalizationOptions, type NormalizationFlags } from "./normalization.js";
 import { BnnasError, InputFileError, ModelFormatError, UsageError } from "../errors.js";
 import { readModel } from "../onnx/model-io.js";
@@ -48,8 +48,8 @@ export function register(program: Command, io: CliIO): void {
     .option("--recalibrate-batch <B>", "images per recalibration batch", intOption("--recalibrate-batch", 2, 65536), 128)
     .option("--batch <B>", "images per run", intOption("--batch", 1, 65536), 256)
     .option("--limit <N>", "evaluate only the first N test images", intOption("--limit", 1))
-    .option("--device <d>", "cpu or cuda", choiceOption("--device", ["cpu", "cuda"] as const), "cpu")
-    .option("--threads <N>", "onnxruntime intra-op threads (default: all cores)", intOption("--threads", 1, 1024))
+    .addOption(deviceOption())
+    .addOption(threadsOption("--threads <N>"))
     .option("--seed <S>", "which training images recalibration uses", intOption("--seed", 0, 0xffffffff), 0)
     .option("--pattern <regex>", "for foreign supernets: name layer and candidate from initializer names")
     .option("--mean <m,...>", "input normalisation mean (for models without a bnnas manifest)")

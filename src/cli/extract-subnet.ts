@@ -1,13 +1,12 @@
 /** `bnnas extract-subnet SUPERNET --arch A -o SUBNET.onnx [--fold-bn] [--external-data]` */
-import { resolve } from "node:path";
 import { statSync } from "node:fs";
 import type { Command } from "commander";
 import type { CliIO } from "./context.js";
-import { UsageError } from "../errors.js";
 import { parseArch } from "../space/arch.js";
 import { writeModel } from "../onnx/model-io.js";
 import { extractWithManifest, openSupernet } from "../extract/from-file.js";
 import { normalizationOptions, type NormalizationFlags } from "./normalization.js";
+import { checkOutputIsNotInput } from "./options.js";
 
 interface Options extends NormalizationFlags {
   arch: string;
@@ -16,13 +15,6 @@ interface Options extends NormalizationFlags {
   externalData?: boolean;
   pattern?: string;
   json?: boolean;
-}
-
-function sameFile(a: string, b: string): boolean {
-  if (resolve(a) === resolve(b)) return true;
-  const sa = statSync(a, { throwIfNoEntry: false });
-  const sb = statSync(b, { throwIfNoEntry: false });
-  return Boolean(sa && sb && sa.ino === sb.ino && sa.dev === sb.dev);
 }
 
 export function register(program: Command, io: CliIO): void {
@@ -39,7 +31,7 @@ export function register(program: Command, io: CliIO): void {
     .option("--std <s,...>", "input normalisation std per channel, for foreign supernets without a manifest")
     .option("--json", "print the subnet manifest and statistics as JSON")
     .action((file: string, opts: Options) => {
-      if (sameFile(file, opts.output)) throw new UsageError(`-o ${opts.output} is the supernet itself; choose another output file`);
+      checkOutputIsNotInput(file, opts.output);
       const normalize = normalizationOptions(opts);
       const src = openSupernet(file, { pattern: opts.pattern });
       const arch = parseArch(opts.arch, src.structure);

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
-import { BnnasError } from "../errors.js";
+import { BnnasError, errorMessage } from "../errors.js";
 import { processIO, type CliIO } from "./context.js";
 import { COMMANDS } from "./commands.js";
 
@@ -54,7 +54,6 @@ export function handleError(e: unknown, io: CliIO, debug: boolean): number {
     io.stderr(`bnnas: error: ${e.message}\n`);
     return e.exitCode;
   }
-  const msg = e instanceof Error ? e.message : String(e);
-  io.stderr(`bnnas: internal error: ${msg.split("\n")[0]}${debug ? "" : " (run with --debug for details)"}\n`);
+  io.stderr(`bnnas: internal error: ${errorMessage(e).split("\n")[0]}${debug ? "" : " (run with --debug for details)"}\n`);
   return 70;
 }

@@ -1,5 +1,9 @@
-/** Parsers for option values, with errors that quote the option. */
+/** Parsers for option values, with errors that quote the option; options shared by several commands. */
+import { resolve } from "node:path";
+import { statSync } from "node:fs";
+import { Option } from "commander";
 import { UsageError } from "../errors.js";
+import type { Device } from "../runtime/ort.js";
 
 export function intOption(name: string, min = -Infinity, max = Infinity) {
   return (value: string): number => {
@@ -27,4 +31,41 @@ export function choiceOption<T extends string>(name: string, choices: readonly T
     if (!(choices as readonly string[]).includes(value)) throw new UsageError(`${name} must be one of ${choices.join(", ")}, not '${value}'`);
     return value as T;
   };
+}
+
+/** A count like `475000000`, `475M`, `3.4e6` or `600K` (score-onnx limits, demo budget). */
+export function countOption(name: string) {
+  return (value: string): number => {
+    const m = /^\s*(\d+(?:\.\d+)?(?:e\d+)?)\s*([kKmMgG]?)\s*$/.exec(value);
+    const scale = { "": 1, k: 1e3, m: 1e6, g: 1e9 }[(m?.[2] ?? "").toLowerCase() as "k"];
+    const v = m ? Math.round(Number(m[1]) * scale) : NaN;
+    if (!Number.isSafeInteger(v) || v < 0) throw new UsageError(`${name} takes a count such as 475000000, 475M or 600K, not '${value}'`);
+    return v;
+  };
+}
+
+const DEVICES: readonly Device[] = ["cpu", "cuda"];
+
+/** `--device`, one definition for the commands that run onnxruntime (train, eval, serve). */
+export function deviceOption(): Option {
+  return new Option("--device <d>", "cpu or cuda").argParser(choiceOption("--device", DEVICES)).default("cpu");
+}
+
+/** `--threads`, one range for the commands that run onnxruntime; `flags` keeps each command's placeholder. */
+export function threadsOption(flags: string, description = "onnxruntime intra-op threads (default: all cores)"): Option {
+  return new Option(flags, description).argParser(intOption("--threads", 1, 1024));
+}
+
+/**
+ * Refuses `-o` naming the input itself, by path or by inode (a hard link or symlink to it):
+ * writing the output would replace the file being read.
+ */
+export function checkOutputIsNotInput(input: string, output: string): void {
+  const same = (): boolean => {
+    if (resolve(input) === resolve(output)) return true;
+    const si = statSync(input, { throwIfNoEntry: false });
+    const so = statSync(output, { throwIfNoEntry: false });
+    return Boolean(si && so && si.ino === so.ino && si.dev === so.dev);
+  };
+  if (same()) throw new UsageError(`-o ${output} is the supernet itself; choose another output file`);
 }

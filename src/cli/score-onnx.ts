@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import type { CliIO } from "./context.js";
-import { choiceOption, intOption } from "./options.js";
+import { choiceOption, countOption, intOption } from "./options.js";
 import { ArchError, InputFileError, UsageError } from "../errors.js";
 import { loadSupernet, type LoadedSupernet } from "../supernet/load.js";
 import { INDICATORS, getIndicator } from "../score/registry.js";
@@ -28,17 +28,6 @@ interface Options {
   indicator: string;
   pattern?: string;
   json?: boolean;
-}
-
-/** A count like `475000000`, `475M`, `3.4e6` or `600K`. */
-export function countOption(name: string) {
-  return (value: string): number => {
-    const m = /^\s*(\d+(?:\.\d+)?(?:e\d+)?)\s*([kKmMgG]?)\s*$/.exec(value);
-    const scale = { "": 1, k: 1e3, m: 1e6, g: 1e9 }[(m?.[2] ?? "").toLowerCase() as "k"];
-    const v = m ? Math.round(Number(m[1]) * scale) : NaN;
-    if (!Number.isSafeInteger(v) || v < 0) throw new UsageError(`${name} takes a count such as 475000000, 475M or 600K, not '${value}'`);
-    return v;
-  };
 }
 
 interface ArchRow {

@@ -1,7 +1,7 @@
 /** `bnnas serve MODEL --port P [--host 127.0.0.1]`: HTTP predictions on onnxruntime-node (see src/runtime/serve/). */
 import type { Command } from "commander";
 import type { CliIO } from "./context.js";
-import { intOption, choiceOption } from "./options.js";
+import { intOption, deviceOption, threadsOption } from "./options.js";
 import { normalizationOptions, type NormalizationFlags } from "./normalization.js";
 import { readModel } from "../onnx/model-io.js";
 import { modelKind } from "../extract/from-file.js";
@@ -44,8 +44,8 @@ export function register(program: Command, io: CliIO): void {
     .argument("<model>", "subnet ONNX file (from bnnas extract-subnet, or any [N,C,H,W] -> logits model)")
     .requiredOption("--port <P>", "TCP port (0: any free port)", intOption("--port", 0, 65535))
     .option("--host <h>", "address to listen on", "127.0.0.1")
-    .option("--device <d>", "cpu or cuda", choiceOption("--device", ["cpu", "cuda"] as const), "cpu")
-    .option("--threads <N>", "onnxruntime intra-op threads", intOption("--threads", 1, 1024))
+    .addOption(deviceOption())
+    .addOption(threadsOption("--threads <N>", "onnxruntime intra-op threads"))
     .option("--max-body <bytes>", "largest request body", intOption("--max-body", 1024), 8 * 1024 * 1024)
     .option("--max-batch <N>", "largest batch per request", intOption("--max-batch", 1, 65536), 256)
     .option("--mean <m,...>", "input normalisation mean for PNG/pixels (models without a bnnas manifest)")

@@ -4,16 +4,15 @@
  * statistics and a training record. The loop lives in src/train/trainer.ts, the forward and
  * backward in src/train/engine.ts; this file wires options, files and output.
  */
-import { createHash } from "node:crypto";
-import { readFileSync, statSync, unlinkSync, existsSync, mkdirSync } from "node:fs";
-import { basename, join, resolve } from "node:path";
+import { unlinkSync, existsSync, mkdirSync } from "node:fs";
+import { basename, join } from "node:path";
 import type { Command } from "commander";
 import type { CliIO } from "./context.js";
-import { choiceOption, floatOption, intOption } from "./options.js";
+import { checkOutputIsNotInput, choiceOption, deviceOption, floatOption, intOption, threadsOption } from "./options.js";
 import { normalizationOptions, type NormalizationFlags } from "./normalization.js";
 import { BnnasError, FoldedBatchNormError, UsageError } from "../errors.js";
 import { loadSupernet } from "../supernet/load.js";
-import { readManifest, setTrainingRecord } from "../supernet/manifest.js";
+import { setTrainingRecord } from "../supernet/manifest.js";
 import { parseArch } from "../space/arch.js";
 import { writeModel } from "../onnx/model-io.js";
 import { cudaAvailable, CUDA_HELP, type Device } from "../runtime/ort.js";
@@ -26,24 +25,15 @@ import { SAMPLERS, type SamplerKind } from "../train/sampler.js";
 import { batchNormTable } from "../train/params.js";
 import { Progress } from "../util/progress.js";
 
-interface Options extends NormalizationFlags {
+/** The options that are TrainConfig fields under the same name take their types from it. */
+interface Options extends NormalizationFlags, Pick<TrainConfig, "epochs" | "steps" | "batch" | "lr" | "momentum" | "weightDecay" | "labelSmoothing" | "clip" | "bn" | "seed"> {
   output: string;
   data?: string;
-  epochs?: number;
-  steps?: number;
-  batch: number;
-  lr: number;
-  momentum: number;
-  weightDecay: number;
   weightDecayBn?: boolean;
-  lrSchedule: LrSchedule;
-  labelSmoothing: number;
-  clip?: number;
+  lrSchedule: TrainConfig["schedule"];
   sampler: Exclude<SamplerKind, "fixed">;
   arch?: string;
-  bn: "last" | "all";
   trainHead?: boolean;
-  seed: number;
   holdout?: number;
   checkpointEvery?: number;
   checkpointDir?: string;
@@ -53,13 +43,6 @@ interface Options extends NormalizationFlags {
   pattern?: string;
   json?: boolean;
   quiet?: boolean;
-}
-
-function sameFile(a: string, b: string): boolean {
-  if (resolve(a) === resolve(b)) return true;
-  const sa = statSync(a, { throwIfNoEntry: false });
-  const sb = statSync(b, { throwIfNoEntry: false });
-  return Boolean(sa && sb && sa.ino === sb.ino && sa.dev === sb.dev);
 }
 
 /** A validation hold-out: a whole number of images, or a fraction in (0, 1). */
@@ -107,22 +90,22 @@ export function register(program: Command, io: CliIO): void {
     .option("--checkpoint-every <n>", "checkpoint every n steps (default: every epoch)", intOption("--checkpoint-every", 1))
     .option("--checkpoint-dir <dir>", "where the checkpoint goes (default: beside the output, <output>.ckpt)")
     .option("--resume", "continue from the checkpoint of an interrupted run with the same options")
-    .option("--device <d>", "cpu or cuda", choiceOption("--device", ["cpu", "cuda"] as const), "cpu" as Device)
-    .option("--threads <n>", "onnxruntime intra-op threads (default: all cores)", intOption("--threads", 1, 1024))
+    .addOption(deviceOption())
+    .addOption(threadsOption("--threads <n>"))
     .option("--pattern <regex>", "for foreign supernets: name layer and candidate from initializer names (see score-onnx)")
     .option("--mean <m,...>", "input normalisation mean per channel, for foreign supernets without a manifest (default Fashion-MNIST's 0.286)")
     .option("--std <s,...>", "input normalisation std per channel, for foreign supernets without a manifest (default 0.353)")
     .option("--quiet", "no progress output")
     .option("--json", "print a JSON summary on stdout")
     .action(async (file: string, opts: Options) => {
-      if (existsSync(file) && sameFile(file, opts.output)) throw new UsageError(`-o ${opts.output} is the supernet itself; choose another output file`);
+      if (existsSync(file)) checkOutputIsNotInput(file, opts.output);
       if (opts.device === "cuda" && !cudaAvailable()) throw new BnnasError(`--device cuda: ${CUDA_HELP}`);
       if (opts.arch !== undefined && opts.sampler === "fair") throw new UsageError("--arch trains one fixed path; it cannot be combined with --sampler fair");
 
       const loaded = loadSupernet(file, { pattern: opts.pattern });
-      const { model, structure } = loaded;
+      // loadSupernet has already parsed the manifest (absent for foreign files).
+      const { model, structure, manifest } = loaded;
       if (batchNormTable(model, file).size === 0) throw new FoldedBatchNormError(file);
-      const manifest = readManifest(model, file);
       const flags = normalizationOptions(opts);
       const norm: Normalization = flags ?? manifest?.input.normalize ?? FASHION_MNIST_NORMALIZATION;
       const normSource = flags ? "--mean/--std" : manifest ? "manifest" : "Fashion-MNIST default (pass --mean/--std for other data)";
@@ -157,7 +140,7 @@ export function register(program: Command, io: CliIO): void {
         throw new UsageError(`checkpoint ${ckFile} exists from an earlier run: pass --resume to continue it, or delete it to start over`);
       }
       if (opts.resume && !existsSync(ckFile) && !opts.quiet) io.stderr(`no checkpoint at ${ckFile}; starting from step 0\n`);
-      const fingerprint = createHash("sha256").update(readFileSync(file)).digest("hex");
+      const fingerprint = loaded.sha256; // the bytes loadSupernet read, not a second read of the file
 
       const engine = await createEngine(model, structure, { bn: opts.bn, trainHead: config.trainHead, labelSmoothing: opts.labelSmoothing, device: opts.device, threads: opts.threads });
       let result: TrainResult;
