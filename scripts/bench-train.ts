@@ -4,7 +4,8 @@
  * A bnnas step = engine.step + an SGD-momentum update of the trained params in JS.
  *
  *   node dist/scripts/bench-train.js [--batch 128] [--steps 30] [--threads 2] [--model FILE | --source bnnas|torch]
- *        [--activations checkpoint|save|recompute] [--arena] [--no-torch | --no-reference] [--torch-own-paths] [--profile]
+ *        [--layout fused|blocks] [--activations checkpoint|save|recompute] [--arena | --no-arena] [--spin]
+ *        [--no-torch | --no-reference] [--torch-own-paths] [--profile]
  *
  * Without --model, the fmnist-small supernet is exported to a temp dir by bnnas's own exporter
  * (src/supernet/export.ts), or with --source torch, the PyTorch peer by
@@ -40,7 +41,11 @@ const flag = (name: string) => process.argv.includes(`--${name}`);
 const batch = Number(arg("batch", "128"));
 const steps = Number(arg("steps", "30"));
 const threads = Number(arg("threads", "2"));
-const activations = arg("activations", "checkpoint") as "save" | "recompute" | "checkpoint";
+/** Unset: the engine's default for the layout. */
+const activations = (arg("activations", "") || undefined) as EngineOptions["activations"];
+const layout = arg("layout", "fused") as NonNullable<EngineOptions["layout"]>;
+const arena = flag("arena") ? true : flag("no-arena") ? false : undefined;
+const spin = flag("spin");
 /** The torch step server runs bnnas's sampled path (fmnist-small only: op index = mask position); --torch-own-paths lets it sample its own. */
 const torchPaths = !flag("torch-own-paths") && !arg("model", "") && arg("source", "bnnas") === "bnnas";
 
@@ -79,7 +84,7 @@ class TorchSteps {
 
 async function benchMode(file: string, bn: EngineOptions["bn"], torchSteps?: TorchSteps) {
   const { model, structure } = loadSupernet(file);
-  const engine = await createEngine(model, structure, { bn, trainHead: false, labelSmoothing: 0, threads, activations, arena: flag("arena"), profile: flag("profile") });
+  const engine = await createEngine(model, structure, { bn, trainHead: false, labelSmoothing: 0, threads, layout, activations, arena, spin, profile: flag("profile") });
   const random = new Random(0);
   const rand = () => random.uniform();
   const x = { dims: [batch, ...structure.input.shape.slice(1).map(Number)], data: Float32Array.from({ length: batch * 784 }, () => rand() * 2 - 1) };
@@ -148,7 +153,7 @@ async function main() {
   const torch = torchReference();
   const torchSteps = flag("no-torch") ? undefined : new TorchSteps();
   await torchSteps?.ready();
-  const results: Record<string, unknown> = { model: file, batch, steps, threads, activations };
+  const results: Record<string, unknown> = { model: file, batch, steps, threads, layout, activations: activations ?? "default", arena: arena ?? "default", spin };
   for (const bn of ["last", "all"] as const) {
     const r = await benchMode(file, bn, torchSteps);
     const ref = torch?.[`bn_${bn}_step_ms`];

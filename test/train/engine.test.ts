@@ -22,10 +22,11 @@ function relClose(actual: ArrayLike<number>, want: readonly number[], rel: numbe
 }
 
 describe("engine vs PyTorch on torch-tiny (train_step)", () => {
+  for (const layout of ["fused", "blocks"] as const)
   for (const policy of ["save", "recompute", "checkpoint"] as const) {
-    it(`loss, every d/d gamma and beta, and running stats (bn all, activations ${policy})`, async () => {
+    it(`loss, every d/d gamma and beta, and running stats (bn all, ${layout} layout, activations ${policy})`, async () => {
       const { model, structure } = loadSupernet(`${DIR}/supernet.preserve.onnx`);
-      const engine = await createEngine(model, structure, { bn: "all", trainHead: false, labelSmoothing: 0, threads: 1, activations: policy });
+      const engine = await createEngine(model, structure, { bn: "all", trainHead: false, labelSmoothing: 0, threads: 1, layout, activations: policy });
       const inits = new Map(model.graph!.initializer.map((t) => [t.name, t]));
       const params = new Map<string, Float32Array>();
       for (const l of structure.layers) for (const c of l.candidates) for (const bn of c.batchNorms) for (const n of [bn.scale, bn.bias]) params.set(n, readFloats(inits.get(n)!));
