@@ -18,7 +18,7 @@ import { writeModel } from "../onnx/model-io.js";
 import { cudaAvailable, CUDA_HELP, type Device } from "../runtime/ort.js";
 import { loadDataset, splitValidation, type Dataset } from "../data/dataset.js";
 import { FASHION_MNIST_NORMALIZATION, type Normalization } from "../data/batches.js";
-import { createEngine } from "../train/engine.js";
+import { createEngine, type EngineLayout } from "../train/engine.js";
 import { train, type TrainConfig, type TrainResult } from "../train/trainer.js";
 import { LR_SCHEDULES, type LrSchedule } from "../train/schedule.js";
 import { SAMPLERS, type SamplerKind } from "../train/sampler.js";
@@ -40,6 +40,7 @@ interface Options extends NormalizationFlags, Pick<TrainConfig, "epochs" | "step
   resume?: boolean;
   device: Device;
   threads?: number;
+  engine: EngineLayout;
   pattern?: string;
   json?: boolean;
   quiet?: boolean;
@@ -92,6 +93,7 @@ export function register(program: Command, io: CliIO): void {
     .option("--resume", "continue from the checkpoint of an interrupted run with the same options")
     .addOption(deviceOption())
     .addOption(threadsOption("--threads <n>"))
+    .option("--engine <layout>", "fused: the whole step in one onnxruntime session (fastest); blocks: one session per block, created when first sampled (least memory); auto: fused unless the supernet's weights pass 64 MB", choiceOption("--engine", ["auto", "fused", "blocks"] as const), "auto" as const)
     .option("--pattern <regex>", "for foreign supernets: name layer and candidate from initializer names (see score-onnx)")
     .option("--mean <m,...>", "input normalisation mean per channel, for foreign supernets without a manifest (default Fashion-MNIST's 0.286)")
     .option("--std <s,...>", "input normalisation std per channel, for foreign supernets without a manifest (default 0.353)")
@@ -142,7 +144,7 @@ export function register(program: Command, io: CliIO): void {
       if (opts.resume && !existsSync(ckFile) && !opts.quiet) io.stderr(`no checkpoint at ${ckFile}; starting from step 0\n`);
       const fingerprint = loaded.sha256; // the bytes loadSupernet read, not a second read of the file
 
-      const engine = await createEngine(model, structure, { bn: opts.bn, trainHead: config.trainHead, labelSmoothing: opts.labelSmoothing, device: opts.device, threads: opts.threads });
+      const engine = await createEngine(model, structure, { bn: opts.bn, trainHead: config.trainHead, labelSmoothing: opts.labelSmoothing, device: opts.device, threads: opts.threads, layout: opts.engine });
       let result: TrainResult;
       try {
         let progress: Progress | undefined;

@@ -76,6 +76,22 @@ describe("bnnas train", () => {
     expect(Array.from(b.get("layers.0.mb_k3_e3.conv1.weight")!)).toEqual(Array.from(a.get("layers.0.mb_k3_e3.conv1.weight")!));
   });
 
+  it("--engine fused and --engine blocks train the same (same losses, gamma to float noise); auto picks fused for a small supernet", async () => {
+    const runs = [];
+    for (const engine of ["fused", "blocks", "auto"]) {
+      const out = join(dir, `engine-${engine}.onnx`);
+      const r = await run(["train", supernet, "-o", out, ...quick, "--steps", "4", "--lr", "0.5", "--engine", engine, "--json"]);
+      expect(r.code, r.err).toBe(0);
+      runs.push({ loss: JSON.parse(r.out).final_loss as number, params: values(out) });
+    }
+    const [fused, blocks, auto] = runs;
+    expect(Math.abs(fused!.loss - blocks!.loss)).toBeLessThan(1e-4 * fused!.loss);
+    let maxDiff = 0;
+    for (const [k, v] of blocks!.params) v.forEach((x, i) => (maxDiff = Math.max(maxDiff, Math.abs(x - fused!.params.get(k)![i]!))));
+    expect(maxDiff).toBeLessThan(1e-4);
+    expect(auto!.loss).toBe(fused!.loss);
+  });
+
   it("refuses bad input with one-line errors and writes nothing", async () => {
     const out = join(dir, "never.onnx");
     const cases: [string[], RegExp][] = [

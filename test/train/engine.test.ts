@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import { loadSupernet } from "../../src/supernet/load.js";
-import { createEngine } from "../../src/train/engine.js";
+import { FUSED_MAX_WEIGHT_BYTES, chooseLayout, createEngine } from "../../src/train/engine.js";
+import { DataType, make } from "../../src/onnx/proto.js";
 import { readFloats } from "../../src/onnx/tensor.js";
 import { TORCH_TINY_DIR } from "../fixtures/paths.js";
 
@@ -118,5 +119,17 @@ describe("engine modes on torch-tiny", () => {
     await expect(engine.step([0, 3, 0], x, labels, new Map())).rejects.toThrow(/position 3 is not a candidate/);
     await expect(engine.step([0, 0], x, labels, new Map())).rejects.toThrow(/2 entries; the supernet has 3 layers/);
     await engine.release();
+  });
+});
+
+describe("engine layout", () => {
+  it("auto: fused for a supernet whose weights fit FUSED_MAX_WEIGHT_BYTES, blocks past it; an explicit layout wins", () => {
+    const withWeights = (floats: number) => make.model({ graph: make.graph({ name: "g", initializer: [make.tensor({ name: "w", dims: [floats], dataType: DataType.FLOAT })] }) });
+    const fits = withWeights(FUSED_MAX_WEIGHT_BYTES / 4);
+    const over = withWeights(FUSED_MAX_WEIGHT_BYTES / 4 + 1);
+    expect(chooseLayout(fits)).toBe("fused");
+    expect(chooseLayout(over)).toBe("blocks");
+    expect(chooseLayout(over, "fused")).toBe("fused");
+    expect(chooseLayout(fits, "blocks")).toBe("blocks");
   });
 });
