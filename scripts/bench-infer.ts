@@ -22,14 +22,10 @@ import { parseArch } from "../src/space/arch.js";
 import { extractSubnet } from "../src/extract/subnet.js";
 import { Session } from "../src/runtime/ort.js";
 import { PEER_DIR } from "./peer-dir.js";
+import { arg, flag } from "./args.js";
 
 const BENCH_DIR = PEER_DIR;
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
-const flag = (name: string) => process.argv.includes(`--${name}`);
 const archText = arg("arch", "3,1,6,3,6,0");
 const batch = Number(arg("batch", "128"));
 const threads = Number(arg("threads", "2"));

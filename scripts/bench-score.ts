@@ -15,8 +15,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { builtinSpace } from "../src/space/builtins.js";
 import { buildSupernet } from "../src/supernet/export.js";
 import { structureFromManifest } from "../src/supernet/manifest.js";
@@ -28,13 +27,11 @@ import { Random, streamFor } from "../src/util/random.js";
 import { fixedDepthChoices, problemFromStructure } from "../src/search/problem.js";
 import { exactTopK } from "../src/search/exact.js";
 import { evolutionSearch } from "../src/search/evolution.js";
+import { arg } from "./args.js";
+import { REPO_DIR } from "./peer-dir.js";
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-const N = arg("--archs", 2_000_000);
-const REPEAT = arg("--repeat", 5);
+const N = Number(arg("archs", "2000000"));
+const REPEAT = Number(arg("repeat", "5"));
 const LIMIT = 475_000_000;
 
 function median(xs: number[]): number {
@@ -115,9 +112,8 @@ console.log(`evolution (paper defaults, seed 0), fixed-depth space: ${evo.ms.toF
 
 // peer
 if (!process.argv.includes("--no-peer")) {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const peer = [join(here, "bench-score-peer.py"), resolve(here, "../../scripts/bench-score-peer.py")].find((p) => existsSync(p));
-  if (!peer) console.log("peer: scripts/bench-score-peer.py not found");
+  const peer = join(REPO_DIR, "scripts/bench-score-peer.py");
+  if (!existsSync(peer)) console.log("peer: scripts/bench-score-peer.py not found");
   else {
     try {
       const text = execFileSync("/usr/bin/python3", [peer, "--layers", String(L), "--archs", String(Math.min(N, 300_000))], { encoding: "utf8" });

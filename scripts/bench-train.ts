@@ -17,27 +17,20 @@
  */
 import { execFileSync, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
-import { existsSync, mkdtempSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { loadSupernet } from "../src/supernet/load.js";
 import { createEngine, type EngineOptions } from "../src/train/engine.js";
 import { readFloats } from "../src/onnx/tensor.js";
 import { Random } from "../src/util/random.js";
 import { exportSupernet } from "../src/supernet/export.js";
 import { builtinSpace } from "../src/space/builtins.js";
-import { PEER_DIR } from "./peer-dir.js";
+import { PEER_DIR, REPO_DIR } from "./peer-dir.js";
+import { arg, flag } from "./args.js";
 
-const here = dirname(fileURLToPath(import.meta.url));
-const repo = [resolve(here, ".."), resolve(here, "../..")].find((d) => existsSync(join(d, "scripts/export-fmnist-torch.py")))!;
 const BENCH_DIR = PEER_DIR;
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
-const flag = (name: string) => process.argv.includes(`--${name}`);
 const batch = Number(arg("batch", "128"));
 const steps = Number(arg("steps", "30"));
 const threads = Number(arg("threads", "2"));
@@ -53,7 +46,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 /** The PyTorch step server (scripts/torch-step-server.py): one step per request, for interleaved timing. */
 class TorchSteps {
-  private readonly child = spawn("/usr/bin/python3", [join(repo, "scripts/torch-step-server.py"), "--bench-dir", BENCH_DIR, "--batch", String(batch), "--threads", String(threads)], { stdio: ["pipe", "pipe", "ignore"] });
+  private readonly child = spawn("/usr/bin/python3", [join(REPO_DIR, "scripts/torch-step-server.py"), "--bench-dir", BENCH_DIR, "--batch", String(batch), "--threads", String(threads)], { stdio: ["pipe", "pipe", "ignore"] });
   private readonly lines: string[] = [];
   private waiting?: (line: string) => void;
   constructor() {
@@ -145,7 +138,7 @@ async function main() {
   let file = arg("model", "");
   if (!file && arg("source", "bnnas") === "torch") {
     file = join(mkdtempSync(join(tmpdir(), "bnnas-bench-")), "fmnist-small.torch.onnx");
-    execFileSync("/usr/bin/python3", [join(repo, "scripts/export-fmnist-torch.py"), file, "--bench-dir", BENCH_DIR], { stdio: ["ignore", "ignore", "inherit"] });
+    execFileSync("/usr/bin/python3", [join(REPO_DIR, "scripts/export-fmnist-torch.py"), file, "--bench-dir", BENCH_DIR], { stdio: ["ignore", "ignore", "inherit"] });
   } else if (!file) {
     file = join(mkdtempSync(join(tmpdir(), "bnnas-bench-")), "fmnist-small.onnx");
     exportSupernet(builtinSpace("fmnist-small"), file, { seed: 0 });

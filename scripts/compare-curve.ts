@@ -19,26 +19,19 @@
  * (--controls 0 skips them).
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { loadSupernet } from "../src/supernet/load.js";
 import { createEngine } from "../src/train/engine.js";
 import { train, allowedPositions, type TrainConfig } from "../src/train/trainer.js";
 import { createSampler } from "../src/train/sampler.js";
 import { batchesPerEpoch, epochOrder, FASHION_MNIST_NORMALIZATION } from "../src/data/batches.js";
 import { defaultDataDir, loadDataset } from "../src/data/dataset.js";
-import { PEER_DIR } from "./peer-dir.js";
+import { PEER_DIR, REPO_DIR } from "./peer-dir.js";
+import { arg, flag } from "./args.js";
 
-const here = dirname(fileURLToPath(import.meta.url));
-const repo = [resolve(here, ".."), resolve(here, "../..")].find((d) => existsSync(join(d, "scripts/compare-curve-peer.py")))!;
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
-const flag = (name: string) => process.argv.includes(`--${name}`);
 const steps = Number(arg("steps", "300"));
 const every = Number(arg("every", "25"));
 const threads = Number(arg("threads", "2"));
@@ -69,7 +62,7 @@ async function main() {
   const onnxFile = join(dir, "fmnist-small.torch.onnx");
   const stateFile = join(dir, "fmnist-small.state.pt");
   log(`exporting the PyTorch peer supernet (seed ${config.seed}) to ${onnxFile}`);
-  execFileSync("/usr/bin/python3", [join(repo, "scripts/export-fmnist-torch.py"), onnxFile, "--bench-dir", PEER_DIR, "--seed", String(config.seed), "--state-dict", stateFile], { stdio: ["ignore", "ignore", "inherit"] });
+  execFileSync("/usr/bin/python3", [join(REPO_DIR, "scripts/export-fmnist-torch.py"), onnxFile, "--bench-dir", PEER_DIR, "--seed", String(config.seed), "--state-dict", stateFile], { stdio: ["ignore", "ignore", "inherit"] });
 
   const { model, structure } = loadSupernet(onnxFile);
   const data = loadDataset(dataDir, "train");
@@ -109,7 +102,7 @@ async function main() {
   const planFile = join(dir, "plan.json");
   writeFileSync(planFile, JSON.stringify({ data_dir: dataDir, normalize: norm, lr: config.lr, momentum: config.momentum, label_smoothing: config.labelSmoothing, bn, indices, paths }));
   log(`PyTorch: replaying the same ${steps} steps`);
-  const runPeer = (extra: string[]) => JSON.parse(execFileSync("/usr/bin/python3", [join(repo, "scripts/compare-curve-peer.py"), planFile, stateFile, "--bench-dir", PEER_DIR, "--threads", String(threads), ...extra], { encoding: "utf8", maxBuffer: 1 << 26, stdio: ["ignore", "pipe", "inherit"] }).trim().split("\n").pop()!) as { losses: number[]; ms_per_step: number };
+  const runPeer = (extra: string[]) => JSON.parse(execFileSync("/usr/bin/python3", [join(REPO_DIR, "scripts/compare-curve-peer.py"), planFile, stateFile, "--bench-dir", PEER_DIR, "--threads", String(threads), ...extra], { encoding: "utf8", maxBuffer: 1 << 26, stdio: ["ignore", "pipe", "inherit"] }).trim().split("\n").pop()!) as { losses: number[]; ms_per_step: number };
   const peer = runPeer([]);
   // The control: BN-only training at large learning rates is chaotic (a 1e-6 change of the BN
   // parameters moved PyTorch's own gradients by ~0.4% at step 1 and ~30% by step 3, measured at

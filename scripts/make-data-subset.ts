@@ -14,16 +14,13 @@ import { encodeIdx } from "../src/data/idx.js";
 import { streamFor } from "../src/util/random.js";
 import { shuffleInPlace } from "../src/data/shuffle.js";
 import { writeFileAtomic } from "../src/util/atomic.js";
+import { arg } from "./args.js";
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(name);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback;
-}
 
-const from = arg("--from", SYSTEM_FASHION_MNIST);
-const to = arg("--to", "data/fashion-mnist-subset");
-const seed = Number(arg("--seed", "0"));
-const perClass: Record<Split, number> = { train: Number(arg("--train-per-class", "600")), test: Number(arg("--test-per-class", "100")) };
+const from = arg("from", SYSTEM_FASHION_MNIST);
+const to = arg("to", "data/fashion-mnist-subset");
+const seed = Number(arg("seed", "0"));
+const perClass: Record<Split, number> = { train: Number(arg("train-per-class", "600")), test: Number(arg("test-per-class", "100")) };
 
 /** Per class, the first `n` images of a seeded shuffle; returned in original order. */
 function balancedIndices(ds: Dataset, n: number, stream: string): number[] {
