@@ -41,7 +41,7 @@ export class TrainState {
   private readonly initializers: Map<string, TensorProto>;
   private readonly bnParams = new Set<string>();
 
-  constructor(private readonly model: ModelProto, readonly batchNorms: ReadonlyMap<string, BatchNormInits>, private readonly file: string) {
+  constructor(model: ModelProto, readonly batchNorms: ReadonlyMap<string, BatchNormInits>, private readonly file: string) {
     this.initializers = new Map(model.graph!.initializer.map((t) => [t.name, t]));
     for (const bn of batchNorms.values()) {
       this.bnParams.add(bn.scale).add(bn.bias);

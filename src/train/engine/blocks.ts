@@ -79,7 +79,8 @@ function declareInputs(b: GraphBuilder, req: Omit<BlockRequest, "policy">): void
   for (const t of req.seg.initializers) if (!paramSet.has(t.name) && !running.has(t.name)) b.initializer(t);
 }
 
-function statShape(shapes: ReadonlyMap<string, Shape>, s: StatOutput): Shape {
+/** A BN statistic's shape: [C] of the BN input. */
+export function statShape(shapes: ReadonlyMap<string, Shape>, s: StatOutput): Shape {
   return [shapes.get(s.input)![1]!];
 }
 

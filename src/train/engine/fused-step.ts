@@ -20,7 +20,7 @@ import { DataType, type ModelProto, type ValueInfoProto } from "../../onnx/proto
 import { makeModel, valueInfo, type Dim } from "../../onnx/builder.js";
 import { make } from "../../onnx/proto.js";
 import { floatTensor, int64Tensor } from "../../onnx/tensor.js";
-import { buildBlock, buildHead, type ActivationPolicy, type BuiltBlock, type StatOutput } from "./blocks.js";
+import { buildBlock, buildHead, statShape, type ActivationPolicy, type BuiltBlock, type StatOutput } from "./blocks.js";
 import { branchGraph, emptyParts, ifChain, inlineModel, type GraphParts } from "./compose.js";
 import type { Segment } from "./partition.js";
 import type { TrainingPlan } from "./plan.js";
@@ -214,9 +214,8 @@ export function buildFusedStep(plan: TrainingPlan, policy: ActivationPolicy, lab
   // Output shapes (the ONNX checker wants them on the main graph): a layer's slots hold [C]
   // tensors of whichever candidate ran, or the empty pad, so their length is symbolic.
   const outputShapes = new Map<string, Dim[]>([[loss, []], [logits, ["N", plan.classes]]]);
-  const statShape = (s: StatOutput) => [p.shapes.get(s.input)![1]!];
   for (const [q, g] of fixed.grads) outputShapes.set(g, p.index.initializers.get(q)!.dims.map(Number));
-  for (const s of fixed.stats) outputShapes.set(s.mean, statShape(s)).set(s.var, statShape(s));
+  for (const s of fixed.stats) outputShapes.set(s.mean, statShape(p.shapes, s)).set(s.var, statShape(p.shapes, s));
   for (const b of layers.flatMap((l) => l.branches)) {
     const slot = (o: string) => outputShapes.set(o, outputShapes.get(o) ?? [`${o}.length`]);
     for (const g of b.grads.values()) slot(g);
