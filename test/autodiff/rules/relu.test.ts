@@ -1,11 +1,43 @@
-import { describe, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { GraphBuilder } from "../../../src/onnx/builder.js";
+import { GraphIndex } from "../../../src/onnx/graph.js";
+import { Session } from "../../../src/runtime/ort.js";
+import { buildBackward } from "../../../src/autodiff/backward.js";
+import { emitTrainingForward } from "../../../src/autodiff/forward.js";
+import { inferShapes } from "../../../src/autodiff/shapes.js";
 import { checkGradients, randn, rng } from "../harness.js";
 
 const r = rng(3);
 // keep inputs away from the kink so the finite difference does not cross it
 const awayFromZero = (a: Float32Array) => a.map((v) => (Math.abs(v) < 0.1 ? v + Math.sign(v || 1) * 0.2 : v));
+
+/** dx of Relu at x for dy = 1 everywhere. */
+async function reluMask(x: Float32Array): Promise<Float32Array> {
+  const fb = new GraphBuilder();
+  fb.input("x", [x.length]);
+  const y = fb.op("Relu", ["x"]);
+  const fgraph = fb.graph("fwd");
+  const shapes = inferShapes(fgraph);
+  const b = new GraphBuilder();
+  b.input("x", [x.length]);
+  emitTrainingForward(b, fb.nodes, shapes);
+  const seed = b.input("seed", [x.length]);
+  const index = new GraphIndex(fgraph);
+  const grads = buildBackward(b, { nodes: fb.nodes, shapes, constant: (t) => index.constant(t), seeds: new Map([[y, seed]]), wrt: ["x"] });
+  b.output(grads.get("x")!);
+  const s = await Session.create(b.build({ name: "relu_mask" }), { threads: 1 });
+  const out = await s.run({ x: { dims: [x.length], data: x }, seed: { dims: [x.length], data: new Float32Array(x.length).fill(1) } });
+  await s.release();
+  return out[grads.get("x")!]!.data as Float32Array;
+}
+
 describe("Relu gradient", () => {
   it("passes dy where the output is positive", async () => {
     await checkGradients({ eps: 1e-3, inputs: { x: { dims: [3, 4, 2], data: awayFromZero(randn(24, r)), grad: true } }, build: (b) => b.op("Relu", ["x"]) });
+  });
+
+  it("is an exact 0/1 mask from the smallest normal float to the largest (none at 0, as PyTorch)", async () => {
+    const x = Float32Array.of(0, -0, -1, -3e38, 1.1754944e-38, 1e-30, 1e-6, 1, 6, 1e30, 3.4e38);
+    expect([...(await reluMask(x))]).toEqual([0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1]);
   });
 });
