@@ -58,10 +58,8 @@ function declare(b: GraphBuilder, opts: FdOptions): void {
   }
 }
 
-/** Checks every `grad` input's gradient; returns the analytic gradients for further assertions. */
-export async function checkGradients(opts: FdOptions): Promise<Record<string, Float32Array>> {
-  const eps = opts.eps ?? 1e-2, tol = opts.tol ?? 1e-2;
-  const rand = rng(opts.seed ?? 7);
+/** The forward graph of `opts` and, with `withBackward`, its backward seeded at the output by a "seed" input. */
+function trainingModels(opts: FdOptions) {
   const fb = new GraphBuilder();
   declare(fb, opts);
   const out = opts.build(fb);
@@ -84,12 +82,35 @@ export async function checkGradients(opts: FdOptions): Promise<Record<string, Fl
     for (const g of grads.values()) b.output(g);
     return { model: b.build({ name: "fd_backward" }), grads };
   };
+  return { out, concreteOut, train };
+}
+
+function fedInputs(opts: FdOptions): Record<string, Tensor> {
+  const feeds: Record<string, Tensor> = {};
+  for (const [name, inp] of Object.entries(opts.inputs)) if (!inp.constant) feeds[name] = { dims: inp.dims, data: inp.data };
+  return feeds;
+}
+
+/** The analytic gradients of every `grad` input for the output seeded with `seed` (no finite differences). */
+export async function gradientsFor(opts: FdOptions, seed: Float32Array): Promise<Record<string, Float32Array>> {
+  const { concreteOut, train } = trainingModels(opts);
+  const spec = train(true);
+  const bwd = await Session.create(spec.model, { threads: 1 });
+  const result = await bwd.run({ ...fedInputs(opts), seed: { dims: concreteOut, data: seed } });
+  await bwd.release();
+  return Object.fromEntries([...spec.grads].map(([name, g]) => [name, result[g]!.data as Float32Array]));
+}
+
+/** Checks every `grad` input's gradient; returns the analytic gradients for further assertions. */
+export async function checkGradients(opts: FdOptions): Promise<Record<string, Float32Array>> {
+  const eps = opts.eps ?? 1e-2, tol = opts.tol ?? 1e-2;
+  const rand = rng(opts.seed ?? 7);
+  const { out, concreteOut, train } = trainingModels(opts);
 
   const fwd = await Session.create(train(false).model, { threads: 1 });
   const bwdSpec = train(true);
   const bwd = await Session.create(bwdSpec.model, { threads: 1 });
-  const feeds: Record<string, Tensor> = {};
-  for (const [name, inp] of Object.entries(opts.inputs)) if (!inp.constant) feeds[name] = { dims: inp.dims, data: inp.data };
+  const feeds = fedInputs(opts);
   const r = randn(concreteOut.reduce((a, b) => a * b, 1), rand);
   const result = await bwd.run({ ...feeds, seed: { dims: concreteOut, data: r } });
   const lossAt = async (f: Record<string, Tensor>) => {

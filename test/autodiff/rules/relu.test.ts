@@ -1,11 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { GraphBuilder } from "../../../src/onnx/builder.js";
-import { GraphIndex } from "../../../src/onnx/graph.js";
-import { Session } from "../../../src/runtime/ort.js";
-import { buildBackward } from "../../../src/autodiff/backward.js";
-import { emitTrainingForward } from "../../../src/autodiff/forward.js";
-import { inferShapes } from "../../../src/autodiff/shapes.js";
-import { checkGradients, randn, rng } from "../harness.js";
+import { checkGradients, gradientsFor, randn, rng } from "../harness.js";
 
 const r = rng(3);
 // keep inputs away from the kink so the finite difference does not cross it
@@ -13,22 +7,8 @@ const awayFromZero = (a: Float32Array) => a.map((v) => (Math.abs(v) < 0.1 ? v + 
 
 /** dx of Relu at x for dy = 1 everywhere. */
 async function reluMask(x: Float32Array): Promise<Float32Array> {
-  const fb = new GraphBuilder();
-  fb.input("x", [x.length]);
-  const y = fb.op("Relu", ["x"]);
-  const fgraph = fb.graph("fwd");
-  const shapes = inferShapes(fgraph);
-  const b = new GraphBuilder();
-  b.input("x", [x.length]);
-  emitTrainingForward(b, fb.nodes, shapes);
-  const seed = b.input("seed", [x.length]);
-  const index = new GraphIndex(fgraph);
-  const grads = buildBackward(b, { nodes: fb.nodes, shapes, constant: (t) => index.constant(t), seeds: new Map([[y, seed]]), wrt: ["x"] });
-  b.output(grads.get("x")!);
-  const s = await Session.create(b.build({ name: "relu_mask" }), { threads: 1 });
-  const out = await s.run({ x: { dims: [x.length], data: x }, seed: { dims: [x.length], data: new Float32Array(x.length).fill(1) } });
-  await s.release();
-  return out[grads.get("x")!]!.data as Float32Array;
+  const grads = await gradientsFor({ inputs: { x: { dims: [x.length], data: x, grad: true } }, build: (b) => b.op("Relu", ["x"]) }, new Float32Array(x.length).fill(1));
+  return grads.x!;
 }
 
 describe("Relu gradient", () => {
