@@ -9,6 +9,7 @@ import { GraphBuilder } from "../../src/onnx/builder.js";
 import { GraphIndex } from "../../src/onnx/graph.js";
 import { floatTensor, int64Tensor, type Tensor } from "../../src/onnx/tensor.js";
 import { Session } from "../../src/runtime/ort.js";
+import type { ModelProto } from "../../src/onnx/proto.js";
 import { buildBackward } from "../../src/autodiff/backward.js";
 import { emitTrainingForward } from "../../src/autodiff/forward.js";
 import { inferShapes } from "../../src/autodiff/shapes.js";
@@ -89,6 +90,11 @@ function fedInputs(opts: FdOptions): Record<string, Tensor> {
   const feeds: Record<string, Tensor> = {};
   for (const [name, inp] of Object.entries(opts.inputs)) if (!inp.constant) feeds[name] = { dims: inp.dims, data: inp.data };
   return feeds;
+}
+
+/** The backward model checkGradients runs (forward + backward seeded by a "seed" input), for structural assertions. */
+export function backwardModelFor(opts: FdOptions): ModelProto {
+  return trainingModels(opts).train(true).model;
 }
 
 /** The analytic gradients of every `grad` input for the output seeded with `seed` (no finite differences). */
