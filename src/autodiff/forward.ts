@@ -14,9 +14,8 @@ export function emitTrainingForward(b: GraphBuilder, nodes: readonly NodeProto[]
   for (const n of nodes) {
     if (n.opType === "BatchNormalization") {
       const shape = shapes.get(n.input[0]!);
-      const channels = shape?.[1];
-      if (!shape || typeof channels !== "number") throw new Error(`autodiff: BatchNormalization '${n.name}': the channel count of its input is unknown`);
-      lowered.set(n.name || n.output[0]!, lowerBatchNorm(b, n, shape.length, channels));
+      if (!shape) throw new Error(`autodiff: BatchNormalization '${n.name}': the shape of its input is unknown`);
+      lowered.set(n.name || n.output[0]!, lowerBatchNorm(b, n, shape));
     } else {
       b.nodes.push(make.node({ name: n.name, opType: n.opType, domain: n.domain, input: [...n.input], output: [...n.output], attribute: n.attribute }));
     }

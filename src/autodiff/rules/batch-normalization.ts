@@ -1,7 +1,7 @@
 /**
  * BatchNormalization in training mode (batch statistics), on top of the lowering in
- * ../batchnorm-lowering.ts, which keeps the [1,C,1,1] batch mean, 1/std and the centred input
- * xc = x - mean. With xhat = xc * inv and M = N*H*W per channel:
+ * ../batchnorm-lowering.ts, which keeps the [C] 1/std and the centred input xc = x - mean.
+ * With xhat = xc * inv and M = N*H*W per channel:
  *   dbeta  = sum(dy)                 dgamma = sum(dy * xhat) = inv * sum(dy * xc)
  *   dx     = gamma*inv * (dy - dbeta/M - xhat * dgamma/M) = dy*K + xc*A + B   (K, A, B per channel)
  * Gradients through the batch mean and variance are included, exactly as PyTorch's train mode.
@@ -11,10 +11,13 @@
  * dy*K + BN(xc): measured a third faster on onnxruntime's CPU provider than Sum(dy*K, xc*A, B),
  * whose broadcast [1,C,1,1] operand takes the generic path. Sums over (N, H, W) run spatial axes
  * first, then the batch (faster than one reduce over [0,2,3], see ../batchnorm-lowering.ts).
+ * A and B need sums / M: the batch stage is then a ReduceMean and H*W a constant, so M is never
+ * computed from the dynamic batch size, and the per-channel algebra stays in [C] (one reshape,
+ * for K): a step runs this for every BN, and each tiny node costs ~14 us.
  * Running mean/var get no gradient.
  */
 import { attr } from "../../onnx/builder.js";
-import { loweredNames } from "../batchnorm-lowering.js";
+import { loweredNames, spatialCount } from "../batchnorm-lowering.js";
 import type { GradRule } from "../rule.js";
 
 export const batchNormalizationGrad: GradRule = {
@@ -29,40 +32,36 @@ export const batchNormalizationGrad: GradRule = {
     const xs = ctx.shape(x);
     const rank = xs.length;
     const spatial = Array.from({ length: rank - 2 }, (_, i) => i + 2);
-    const bshape = ctx.ints([1, -1, ...Array(rank - 2).fill(1)]);
-    const flat = ctx.ints([-1]);
+    const hw = spatialCount(node, xs);
     const memo = new Map<string, string>();
     const once = (key: string, f: () => string) => {
       let v = memo.get(key);
       if (!v) memo.set(key, (v = f()));
       return v;
     };
-    const keep = { keepdims: attr.int(1) };
-    /** Sum over (N, spatial...) keeping dims: spatial axes first, then the batch. */
-    const sumNhw = (t: string, hint: string) =>
-      spatial.length === 0
-        ? ctx.op("ReduceSum", [t, ctx.ints([0])], keep, hint)
-        : ctx.op("ReduceSum", [ctx.op("ReduceSum", [t, ctx.ints(spatial)], keep, `${hint}_spatial`), ctx.ints([0])], keep, hint);
-    const dbeta4 = () => once("dbeta4", () => sumNhw(dy!, "dbeta4"));
-    const dgamma4 = () => once("dgamma4", () => ctx.op("Mul", [sumNhw(ctx.op("Mul", [dy!, centered], {}, "dy_xc"), "sum_dy_xc"), invStd], {}, "dgamma4"));
+    /** [N,C] sums over the spatial axes (rank 2: t itself). */
+    const spatialSum = (t: string, hint: string) => (spatial.length ? ctx.op("ReduceSum", [t, ctx.ints(spatial)], { keepdims: attr.int(0) }, hint) : t);
+    const dySums = () => once("dy", () => spatialSum(dy!, "dy_spatial_sum"));
+    const dyXcSums = () => once("dy_xc", () => spatialSum(ctx.op("Mul", [dy!, centered], {}, "dy_xc"), "dy_xc_spatial_sum"));
+    const overBatch = (op: "ReduceSum" | "ReduceMean", t: string, hint: string) =>
+      op === "ReduceSum" ? ctx.op(op, [t, ctx.ints([0])], { keepdims: attr.int(0) }, hint) : ctx.op(op, [t], { axes: attr.ints([0]), keepdims: attr.int(0) }, hint);
     return {
       0: () => {
         const channels = xs[1] as number;
-        // 1/M, M = size(dy)/C = size(x)/C (N is dynamic); dy, not x, so a backward that is fed
-        // the centred input need not also be fed x
-        const invM = ctx.op("Div", [ctx.scalar(channels), ctx.op("Cast", [ctx.op("Size", [dy!], {}, "size")], { to: attr.int(1) }, "size_f")], {}, "inv_m");
-        const k = ctx.op("Mul", [ctx.op("Reshape", [node.input[1]!, bshape], {}, "gamma_b"), invStd], {}, "k");
-        const kOverM = ctx.op("Mul", [k, invM], {}, "k_over_m");
-        const a = ctx.op("Neg", [ctx.op("Mul", [ctx.op("Mul", [kOverM, invStd], {}, "k_inv_over_m"), dgamma4()], {}, "a_pos")], {}, "a");
-        const bConst = ctx.op("Neg", [ctx.op("Mul", [kOverM, dbeta4()], {}, "k_dbeta_over_m")], {}, "b");
+        const k = ctx.op("Mul", [node.input[1]!, invStd], {}, "k");
+        const negKOverHw = ctx.op("Mul", [k, ctx.scalar(-1 / hw)], {}, "neg_k_over_hw");
+        // B = -K * sum(dy)/M, A = -K * inv^2 * sum(dy*xc)/M, with sum/M = (batch mean of the spatial sums)/(H*W)
+        const bConst = ctx.op("Mul", [overBatch("ReduceMean", dySums(), "dy_mean_sum"), negKOverHw], {}, "b");
+        const a = ctx.op("Mul", [ctx.op("Mul", [overBatch("ReduceMean", dyXcSums(), "dy_xc_mean_sum"), invStd], {}, "dy_xhat_mean_sum"), ctx.op("Mul", [negKOverHw, invStd], {}, "neg_k_inv_over_hw")], {}, "a");
         const base = ctx.node.name || ctx.node.output[0]!;
         const zeros = ctx.b.floatInit(`${base}::grad_zeros`, [channels], new Float32Array(channels));
         const ones = ctx.b.floatInit(`${base}::grad_ones`, [channels], new Float32Array(channels).fill(1));
-        const xcAffine = ctx.op("BatchNormalization", [centered, ctx.op("Reshape", [a, flat], {}, "a_flat"), ctx.op("Reshape", [bConst, flat], {}, "b_flat"), zeros, ones], { epsilon: attr.float(0) }, "xc_a_b");
-        return ctx.op("Add", [ctx.op("Mul", [dy!, k], {}, "dy_k"), xcAffine], {}, "dx");
+        const xcAffine = ctx.op("BatchNormalization", [centered, a, bConst, zeros, ones], { epsilon: attr.float(0) }, "xc_a_b");
+        const kB = ctx.op("Reshape", [k, ctx.ints([1, -1, ...Array(rank - 2).fill(1)])], {}, "k_b");
+        return ctx.op("Add", [ctx.op("Mul", [dy!, kB], {}, "dy_k"), xcAffine], {}, "dx");
       },
-      1: () => ctx.op("Reshape", [dgamma4(), flat], {}, "dgamma"),
-      2: () => ctx.op("Reshape", [dbeta4(), flat], {}, "dbeta"),
+      1: () => ctx.op("Mul", [overBatch("ReduceSum", dyXcSums(), "dy_xc_sum"), invStd], {}, "dgamma"),
+      2: () => overBatch("ReduceSum", dySums(), "dbeta"),
     };
   },
 };

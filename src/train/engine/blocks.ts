@@ -164,7 +164,7 @@ export function buildBlock(req: BlockRequest): BuiltBlock {
     const l = lowered.get(s.bn)!;
     const xs = shapes.get(s.input)!;
     const side = [1, xs[1]!, ...xs.slice(2).map(() => 1)];
-    sideShapes.set(l.meanB, side).set(l.invStd, side).set(l.mean, [xs[1]!]).set(l.var, [xs[1]!]).set(l.centered, xs);
+    sideShapes.set(l.meanB, side).set(l.invStd, [xs[1]!]).set(l.mean, [xs[1]!]).set(l.var, [xs[1]!]).set(l.centered, xs);
     for (const t of [l.meanB, l.invStd, l.mean, l.var, l.centered]) sideTensors.add(t);
   }
   // "save": every forward tensor the gradient nodes read. "checkpoint": only conv outputs and the

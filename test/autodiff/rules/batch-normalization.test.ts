@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { attr } from "../../../src/onnx/builder.js";
+import { attr, GraphBuilder } from "../../../src/onnx/builder.js";
+import { lowerBatchNorm } from "../../../src/autodiff/batchnorm-lowering.js";
+import { make } from "../../../src/onnx/proto.js";
 import { checkGradients, randn, rng } from "../harness.js";
 
 const r = rng(2);
@@ -53,5 +55,9 @@ describe("BatchNormalization (training mode) gradient", () => {
         return b.op("Mul", [y, y]);
       },
     });
+  });
+  it("refuses symbolic spatial dims with a message naming the BN", () => {
+    const node = make.node({ name: "bn7", opType: "BatchNormalization", input: ["x", "g", "b", "m", "v"], output: ["y"] });
+    expect(() => lowerBatchNorm(new GraphBuilder(), node, ["N", 4, "H", "W"])).toThrow(/BatchNormalization 'bn7': spatial dims must be static/);
   });
 });
