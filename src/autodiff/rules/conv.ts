@@ -73,7 +73,7 @@ function phaseAxis(k: number, s: number, pb: number, outLen: number, size: numbe
   for (let ph = 0; ph < s; ph++) {
     const t0 = (((pb - ph) % s) + s) % s;
     const taps = Math.ceil((k - t0) / s);
-    const padBegin = -(ph + t0 - pb) / s;
+    const padBegin = (pb - ph - t0) / s;
     const padEnd = len - outLen + taps - 1 - padBegin;
     if (taps <= 0 || padBegin < 0 || padEnd < 0) return undefined;
     phases.push({ t0, taps, padBegin, padEnd });
