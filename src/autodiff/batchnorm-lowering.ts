@@ -26,6 +26,7 @@ import { attr, type GraphBuilder } from "../onnx/builder.js";
 import type { NodeProto } from "../onnx/proto.js";
 import { attrFloat } from "../onnx/graph.js";
 import type { Shape } from "./shapes.js";
+import { elementCount } from "../onnx/tensor.js";
 
 export interface LoweredBatchNorm {
   y: string;
@@ -45,14 +46,11 @@ export function loweredNames(y: string): Omit<LoweredBatchNorm, "y"> {
   return { mean: `${y}::batch_mean`, var: `${y}::batch_var`, meanB: `${y}::mean_b`, invStd: `${y}::inv_std`, centered: `${y}::centered` };
 }
 
-/** The spatial element count H*W*.. of a BN input, which must be static. */
-export function spatialCount(node: NodeProto, shape: Shape): number {
-  let n = 1;
-  for (const d of shape.slice(2)) {
-    if (typeof d !== "number") throw new Error(`autodiff: BatchNormalization '${node.name || node.output[0]}': spatial dims must be static (got ${shape.join("x")}); re-export without dynamic spatial axes`);
-    n *= d;
-  }
-  return n;
+/** The spatial element count H*W*.. of the input of the BN named `bn`, which must be static. */
+export function spatialCount(bn: string, shape: Shape): number {
+  const spatial = shape.slice(2);
+  if (!spatial.every((d): d is number => typeof d === "number")) throw new Error(`autodiff: BatchNormalization '${bn}': spatial dims must be static (got ${shape.join("x")}); re-export without dynamic spatial axes`);
+  return elementCount(spatial);
 }
 
 /** Emits the training-mode lowering of `node` (inputs x, scale, B, mean, var; only x, scale, B are read). */
@@ -65,7 +63,7 @@ export function lowerBatchNorm(b: GraphBuilder, node: NodeProto, shape: Shape): 
   const channels = shape[1];
   if (typeof channels !== "number") throw new Error(`autodiff: BatchNormalization '${base}': the channel count of its input is unknown`);
   const spatial = Array.from({ length: shape.length - 2 }, (_, i) => i + 2);
-  const hw = spatialCount(node, shape);
+  const hw = spatialCount(base, shape);
   const overBatch = (keepdims: number) => ({ axes: attr.ints([0]), keepdims: attr.int(keepdims) });
   const spatialMean = spatial.length ? b.op("ReduceMean", [x], { axes: attr.ints(spatial), keepdims: attr.int(1) }, `${base}::spatial_mean`) : x;
   b.node("ReduceMean", [spatialMean], overBatch(1), { name: `${base}::mean_b`, outputs: [names.meanB] });

@@ -32,7 +32,7 @@ export const batchNormalizationGrad: GradRule = {
     const xs = ctx.shape(x);
     const rank = xs.length;
     const spatial = Array.from({ length: rank - 2 }, (_, i) => i + 2);
-    const hw = spatialCount(node, xs);
+    const hw = spatialCount(node.name || node.output[0]!, xs);
     const memo = new Map<string, string>();
     const once = (key: string, f: () => string) => {
       let v = memo.get(key);

@@ -10,6 +10,7 @@ import { BnnasError } from "../../errors.js";
 import { pathSegments, type Partition, type Segment } from "./partition.js";
 import type { StatOutput } from "./blocks.js";
 import { argmax } from "../../runtime/eval.js";
+import { spatialCount } from "../../autodiff/batchnorm-lowering.js";
 
 export interface PlanOptions {
   bn: "last" | "all";
@@ -99,8 +100,7 @@ export class TrainingPlan {
 
   /** N*H*W of a BN's input for a batch of n (the count its batch variance is taken over). */
   statCount(stat: StatOutput, n: number): number {
-    const shape = this.p.shapes.get(stat.input)!;
-    return n * shape.slice(2).reduce<number>((a, d) => a * (d as number), 1);
+    return n * spatialCount(stat.bn, this.p.shapes.get(stat.input)!);
   }
 
   /** Samples whose argmax logit is the label. */
