@@ -2,19 +2,13 @@ import { describe, expect, it } from "vitest";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { main } from "../../src/cli/index.js";
-import { memoryIO } from "../../src/cli/context.js";
 import { readModel } from "../../src/onnx/model-io.js";
 import { readSubnetManifest } from "../../src/extract/provenance.js";
 import { onnxCheckerProblems } from "../extract/onnx-checker.js";
+import { runCli as run } from "./run-cli.js";
 
 const dir = mkdtempSync(join(tmpdir(), "bnnas-cli-demo-"));
 
-async function run(args: string[]) {
-  const io = memoryIO();
-  const code = await main(args, io);
-  return { code, out: io.out.join(""), err: io.err.join("") };
-}
 
 // A few steps per stage: the pipeline's wiring is under test here, not how well it learns.
 const quick = ["--steps", "3", "--retrain-steps", "3", "--batch", "32", "--threads", "1"];

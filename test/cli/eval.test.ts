@@ -2,13 +2,12 @@ import { describe, expect, it } from "vitest";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { main } from "../../src/cli/index.js";
-import { memoryIO } from "../../src/cli/context.js";
 import { encodeIdx } from "../../src/data/idx.js";
 import { loadDataset } from "../../src/data/dataset.js";
 import { makeBatch } from "../../src/data/batches.js";
 import { readModel } from "../../src/onnx/model-io.js";
 import { Session } from "../../src/runtime/ort.js";
+import { runCli as run } from "./run-cli.js";
 
 const MATRIX = "test/fixtures/extract/matrix.onnx";
 const dir = mkdtempSync(join(tmpdir(), "bnnas-cli-eval-"));
@@ -25,11 +24,6 @@ function writeSplit(prefix: string, count: number, seed: number): void {
 writeSplit("train", 96, 1);
 writeSplit("t10k", 70, 2);
 
-async function run(args: string[]) {
-  const io = memoryIO();
-  const code = await main(args, io);
-  return { code, out: io.out.join(""), err: io.err.join("") };
-}
 
 const norm = ["--mean", "0.2860", "--std", "0.3530"];
 

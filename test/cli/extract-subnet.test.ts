@@ -2,8 +2,6 @@ import { describe, expect, it } from "vitest";
 import { mkdtempSync, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { main } from "../../src/cli/index.js";
-import { memoryIO } from "../../src/cli/context.js";
 import { readModel } from "../../src/onnx/model-io.js";
 import { readSubnetManifest } from "../../src/extract/provenance.js";
 import { openSupernet } from "../../src/extract/from-file.js";
@@ -12,16 +10,12 @@ import { Session } from "../../src/runtime/ort.js";
 import type { Tensor } from "../../src/onnx/tensor.js";
 import { TORCH_TINY, torchTinyExpected } from "../extract/torch-tiny.js";
 import { onnxCheckerProblems } from "../extract/onnx-checker.js";
+import { runCli as run } from "./run-cli.js";
 
 const MATRIX = "test/fixtures/extract/matrix.onnx";
 const matrixExpected = JSON.parse(readFileSync("test/fixtures/extract/matrix.expected.json", "utf8")) as { input_shape: number[]; input: number[]; cases: { arch: number[]; logits: number[] }[] };
 const dir = mkdtempSync(join(tmpdir(), "bnnas-cli-extract-"));
 
-async function run(args: string[]) {
-  const io = memoryIO();
-  const code = await main(args, io);
-  return { code, out: io.out.join(""), err: io.err.join("") };
-}
 
 async function logitsOf(file: string, feeds: Record<string, Tensor>): Promise<Float32Array> {
   const s = await Session.create(readModel(file), { threads: 1 });

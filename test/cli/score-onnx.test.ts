@@ -2,20 +2,14 @@ import { describe, expect, it } from "vitest";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
-import { main } from "../../src/cli/index.js";
-import { memoryIO } from "../../src/cli/context.js";
 import { TORCH_TINY_DIR } from "../fixtures/paths.js";
+import { runCli as run } from "./run-cli.js";
 
 const TINY = TORCH_TINY_DIR;
 const PRESERVE = join(TINY, "supernet.preserve.onnx");
 const expected = JSON.parse(readFileSync(join(TINY, "expected.json"), "utf8")) as { scores: (number | null)[][] };
 const dir = mkdtempSync(join(tmpdir(), "bnnas-score-cli-"));
 
-async function run(args: string[]) {
-  const io = memoryIO();
-  const code = await main(args, io);
-  return { code, out: io.out.join(""), err: io.err.join("") };
-}
 
 describe("bnnas score-onnx", () => {
   it("--json prints the layer x candidate table equal to PyTorch's scores", async () => {

@@ -3,8 +3,6 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync, mkdirSync, copyFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { main } from "../../src/cli/index.js";
-import { memoryIO } from "../../src/cli/context.js";
 import { readModel } from "../../src/onnx/model-io.js";
 import { readFloats } from "../../src/onnx/tensor.js";
 import { DataType } from "../../src/onnx/proto.js";
@@ -12,18 +10,13 @@ import { getTrainingRecord } from "../../src/supernet/manifest.js";
 import { readCheckpoint } from "../../src/train/checkpoint.js";
 import { encodeIdx } from "../../src/data/idx.js";
 import { cudaAvailable } from "../../src/runtime/ort.js";
-import { TORCH_TINY_DIR } from "../fixtures/paths.js";
+import { TORCH_TINY_DIR, SUBSET_DIR as SUBSET } from "../fixtures/paths.js";
+import { runCli as run } from "./run-cli.js";
 
-const SUBSET = join(import.meta.dirname, "../../data/fashion-mnist-subset");
 const BIN = join(import.meta.dirname, "../../bin/bnnas.js");
 const dir = mkdtempSync(join(tmpdir(), "bnnas-train-cli-"));
 const supernet = join(dir, "fm.onnx");
 
-async function run(args: string[]) {
-  const io = memoryIO();
-  const code = await main(args, io);
-  return { code, out: io.out.join(""), err: io.err.join("") };
-}
 
 /** Every float initializer of a model file. */
 const values = (file: string) => new Map(readModel(file).graph!.initializer.filter((t) => t.dataType === DataType.FLOAT).map((t) => [t.name, readFloats(t)]));

@@ -14,8 +14,9 @@ import { readModel } from "../../src/onnx/model-io.js";
 import { graphProblem } from "../../src/onnx/graph.js";
 import type { Mutant } from "./mutations.js";
 import type { Seed } from "./seeds.js";
+import { SUBSET_DIR } from "../fixtures/paths.js";
 
-export const SUBSET = join(import.meta.dirname, "../../data/fashion-mnist-subset");
+export const SUBSET = SUBSET_DIR;
 export const COMMANDS = ["info", "flops", "score-onnx", "extract-subnet", "eval", "train", "serve"] as const;
 export type CommandName = (typeof COMMANDS)[number];
 

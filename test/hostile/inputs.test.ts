@@ -8,8 +8,6 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 
 import { gzipSync, gunzipSync } from "node:zlib";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { main } from "../../src/cli/index.js";
-import { memoryIO } from "../../src/cli/context.js";
 import { encodeIdx, readIdx } from "../../src/data/idx.js";
 import { loadDataset } from "../../src/data/dataset.js";
 import { parseArch } from "../../src/space/arch.js";
@@ -17,15 +15,11 @@ import { validateSpace } from "../../src/space/validate.js";
 import { builtinSpace } from "../../src/space/builtins.js";
 import { spaceStructure } from "../../src/supernet/export.js";
 import { ArchError, InputFileError, SpaceError } from "../../src/errors.js";
+import { runCli as run } from "../cli/run-cli.js";
+import { SUBSET_DIR as SUBSET } from "../fixtures/paths.js";
 
-const SUBSET = join(import.meta.dirname, "../../data/fashion-mnist-subset");
 const dir = mkdtempSync(join(tmpdir(), "bnnas-hostile-"));
 
-async function run(args: string[]) {
-  const io = memoryIO();
-  const code = await main(args, io);
-  return { code, out: io.out.join(""), err: io.err.join("") };
-}
 
 /** One `bnnas: error:` line containing every `mention`, non-zero exit, no stack. */
 function expectOneLineError(r: { code: number; err: string }, ...mentions: string[]) {

@@ -7,22 +7,15 @@ import { describe, expect, it } from "vitest";
 import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { main } from "../../src/cli/index.js";
-import { memoryIO } from "../../src/cli/context.js";
 import { readModel } from "../../src/onnx/model-io.js";
 import { readFloats } from "../../src/onnx/tensor.js";
 import { loadSupernet } from "../../src/supernet/load.js";
-import { FIXTURES_DIR } from "../fixtures/paths.js";
+import { FIXTURES_DIR, SUBSET_DIR as SUBSET } from "../fixtures/paths.js";
+import { runCli as run } from "../cli/run-cli.js";
 
 const FILE = join(FIXTURES_DIR, "import", "shared.onnx");
-const SUBSET = join(import.meta.dirname, "../../data/fashion-mnist-subset");
 const dir = mkdtempSync(join(tmpdir(), "bnnas-shared-"));
 
-async function run(args: string[]) {
-  const io = memoryIO();
-  const code = await main(args, io);
-  return { code, out: io.out.join(""), err: io.err.join("") };
-}
 
 describe("initializers shared through Identity (fresh PyTorch export)", () => {
   it("the fixture really shares them", () => {

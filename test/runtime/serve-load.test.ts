@@ -25,8 +25,8 @@ import { Session } from "../../src/runtime/ort.js";
 import { Predictor, softmax } from "../../src/runtime/serve/predictor.js";
 import { DRAIN_LIMIT, startServer, type RunningServer } from "../../src/runtime/serve/server.js";
 import { Random } from "../../src/util/random.js";
+import { SUBSET_DIR as SUBSET } from "../fixtures/paths.js";
 
-const SUBSET = join(import.meta.dirname, "../../data/fashion-mnist-subset");
 const dir = mkdtempSync(join(tmpdir(), "bnnas-serve-load-"));
 const TOTAL = 2000;
 const CONCURRENCY = 32;
