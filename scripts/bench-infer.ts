@@ -18,7 +18,7 @@ import { execFileSync } from "node:child_process";
 import { buildSupernet } from "../src/supernet/export.js";
 import { builtinSpace } from "../src/space/builtins.js";
 import { structureFromManifest } from "../src/supernet/manifest.js";
-import { parseArch } from "../src/space/arch.js";
+import { parseArch } from "../src/structure/arch.js";
 import { extractSubnet } from "../src/extract/subnet.js";
 import { Session } from "../src/runtime/ort.js";
 import { PEER_DIR } from "./peer-dir.js";

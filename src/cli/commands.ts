@@ -3,7 +3,7 @@
  * is one import and one entry here.
  */
 import type { Command } from "commander";
-import type { CliIO } from "./context.js";
+import type { ConsoleIO } from "../util/io.js";
 import { register as exportSupernet } from "./export-supernet.js";
 import { register as info } from "./info.js";
 import { register as flops } from "./flops.js";
@@ -14,7 +14,7 @@ import { register as train } from "./train.js";
 import { register as scoreOnnx } from "./score-onnx.js";
 import { register as demo } from "./demo.js";
 
-export type RegisterCommand = (program: Command, io: CliIO) => void;
+export type RegisterCommand = (program: Command, io: ConsoleIO) => void;
 
 export const COMMANDS: RegisterCommand[] = [
   exportSupernet,

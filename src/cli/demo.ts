@@ -14,7 +14,7 @@ import type { Command } from "commander";
 import { BnnasError, OutputError } from "../errors.js";
 import { writeFileAtomic } from "../util/atomic.js";
 import { SHIPPED_SUBSET } from "../data/dataset.js";
-import type { CliIO } from "./context.js";
+import type { ConsoleIO } from "../util/io.js";
 import { choiceOption, countOption, floatOption, intOption } from "./options.js";
 import { formatDemoSummary, type ArchResult, type DemoSummary, type StageRecord } from "./demo-summary.js";
 
@@ -48,7 +48,7 @@ const FILES = {
   summary: "summary.json",
 } as const;
 
-export function register(program: Command, io: CliIO): void {
+export function register(program: Command, io: ConsoleIO): void {
   program
     .command("demo")
     .description("run the whole pipeline (export, BN-only training, exact + evolution search, extract, eval) on a built-in space and the shipped data")
@@ -75,7 +75,7 @@ export function register(program: Command, io: CliIO): void {
     });
 }
 
-async function runDemo(opts: Options, io: CliIO): Promise<DemoSummary> {
+async function runDemo(opts: Options, io: ConsoleIO): Promise<DemoSummary> {
   const out = resolve(opts.out);
   prepareOutputDir(out, opts.force === true);
   const path = (name: keyof typeof FILES) => join(out, FILES[name]);
@@ -169,7 +169,7 @@ type Json = Record<string, unknown>;
  * Runs one bnnas command in-process with --json: its JSON goes into the record, its progress is
  * passed through to our stderr, and its error (if any) ends the demo with the stage named.
  */
-async function runStage(name: string, argv: string[], io: CliIO, quiet: boolean): Promise<StageRecord & { result: Json }> {
+async function runStage(name: string, argv: string[], io: ConsoleIO, quiet: boolean): Promise<StageRecord & { result: Json }> {
   const { main } = await import("./index.js"); // dynamic: index.ts registers this command
   const stdout: string[] = [];
   const errors: string[] = [];

@@ -4,18 +4,19 @@
  * run, optionally with its BatchNorm statistics recomputed from N training batches).
  */
 import type { Command } from "commander";
-import type { CliIO } from "./context.js";
+import type { ConsoleIO } from "../util/io.js";
 import { intOption, deviceOption, threadsOption } from "./options.js";
 import { normalizationOptions, type NormalizationFlags } from "./normalization.js";
 import { BnnasError, InputFileError, ModelFormatError, UsageError } from "../errors.js";
 import { readModel } from "../onnx/model-io.js";
 import type { ModelProto } from "../onnx/proto.js";
-import { parseArch } from "../space/arch.js";
+import { parseArch } from "../structure/arch.js";
 import { loadDataset } from "../data/dataset.js";
-import { modelKind, openSupernet, type OpenedSupernet } from "../extract/from-file.js";
+import { openSupernet, type OpenedSupernet } from "../extract/from-file.js";
+import { modelKind } from "../supernet/model-kind.js";
 import { extractSubnet } from "../extract/subnet.js";
-import type { Normalization } from "../data/batches.js";
-import { readSubnetManifest } from "../extract/provenance.js";
+import type { Normalization } from "../structure/normalization.js";
+import { readSubnetManifest } from "../supernet/subnet-manifest.js";
 import { evaluate, recalibrateBatchNorm } from "../runtime/eval.js";
 import { Progress } from "../util/progress.js";
 import type { Device } from "../runtime/ort.js";
@@ -37,7 +38,7 @@ interface Options extends NormalizationFlags {
 
 export const RECALIBRATION_RULE = "cumulative average over the batches (torch BatchNorm momentum=None after reset_running_stats), unbiased variance";
 
-export function register(program: Command, io: CliIO): void {
+export function register(program: Command, io: ConsoleIO): void {
   program
     .command("eval")
     .description("top-1 accuracy and throughput of a subnet, or of one supernet path (--arch)")

@@ -1,7 +1,7 @@
 /** `bnnas export-supernet --space NAME|FILE [--seed N] [--unbiased] [--external-data] -o supernet.onnx` */
 import type { Command } from "commander";
 import { statSync } from "node:fs";
-import type { CliIO } from "./context.js";
+import type { ConsoleIO } from "../util/io.js";
 import { intOption } from "./options.js";
 import { Progress } from "../util/progress.js";
 import { loadSpace, BUILTIN_SPACES } from "../space/builtins.js";
@@ -17,7 +17,7 @@ interface Options {
   json?: boolean;
 }
 
-export function register(program: Command, io: CliIO): void {
+export function register(program: Command, io: ConsoleIO): void {
   program
     .command("export-supernet")
     .description("write a search space as an ONNX supernet holding every candidate op (selected by mask inputs)")

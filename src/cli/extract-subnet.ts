@@ -1,8 +1,8 @@
 /** `bnnas extract-subnet SUPERNET --arch A -o SUBNET.onnx [--fold-bn] [--external-data]` */
 import { statSync } from "node:fs";
 import type { Command } from "commander";
-import type { CliIO } from "./context.js";
-import { parseArch } from "../space/arch.js";
+import type { ConsoleIO } from "../util/io.js";
+import { parseArch } from "../structure/arch.js";
 import { writeModel } from "../onnx/model-io.js";
 import { extractWithManifest, openSupernet } from "../extract/from-file.js";
 import { normalizationOptions, type NormalizationFlags } from "./normalization.js";
@@ -17,7 +17,7 @@ interface Options extends NormalizationFlags {
   json?: boolean;
 }
 
-export function register(program: Command, io: CliIO): void {
+export function register(program: Command, io: ConsoleIO): void {
   program
     .command("extract-subnet")
     .description("write the chosen architecture as a standalone ONNX model (no masks, dynamic batch, BatchNorm in inference mode)")

@@ -1,12 +1,12 @@
 /** `bnnas flops (FILE | --space NAME|FILE) --arch A [--unbiased] [--json]`: MACs and params of one architecture. */
 import type { Command } from "commander";
-import type { CliIO } from "./context.js";
+import type { ConsoleIO } from "../util/io.js";
 import { UsageError } from "../errors.js";
 import { loadSpace } from "../space/builtins.js";
 import { spaceStructure } from "../supernet/export.js";
 import { loadSupernet } from "../supernet/load.js";
-import { archCost, archCostByLayer, formatArch, parseArch } from "../space/arch.js";
-import type { SupernetStructure } from "../supernet/structure.js";
+import { archCost, archCostByLayer, formatArch, parseArch } from "../structure/arch.js";
+import type { SupernetStructure } from "../structure/structure.js";
 
 interface Options {
   space?: string;
@@ -17,7 +17,7 @@ interface Options {
 
 const millions = (n: number) => `${(n / 1e6).toFixed(2)}M`;
 
-export function register(program: Command, io: CliIO): void {
+export function register(program: Command, io: ConsoleIO): void {
   program
     .command("flops")
     .description("count the MACs (Conv and Linear multiply-accumulates) and parameters of an architecture")

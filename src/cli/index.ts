@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { BnnasError, errorMessage } from "../errors.js";
-import { processIO, type CliIO } from "./context.js";
+import { processIO, type ConsoleIO } from "../util/io.js";
 import { COMMANDS } from "./commands.js";
 
 /** The package version: package.json is two levels above src/cli (tests) and three above dist/src/cli. */
@@ -21,7 +21,7 @@ function packageVersion(): string {
   return "unknown";
 }
 
-export function buildProgram(io: CliIO): Command {
+export function buildProgram(io: ConsoleIO): Command {
   const program = new Command("bnnas")
     .version(packageVersion(), "-V, --version", "print the bnnas version")
     .description("BN-NAS on ONNX: export supernets, train their BatchNorms, score, search and extract subnets")
@@ -34,7 +34,7 @@ export function buildProgram(io: CliIO): Command {
 }
 
 /** Runs bnnas with `argv` (without the node and script paths); resolves to the exit code. */
-export async function main(argv: readonly string[], io: CliIO = processIO): Promise<number> {
+export async function main(argv: readonly string[], io: ConsoleIO = processIO): Promise<number> {
   const program = buildProgram(io);
   try {
     await program.parseAsync([...argv], { from: "user" });
@@ -44,7 +44,7 @@ export async function main(argv: readonly string[], io: CliIO = processIO): Prom
   }
 }
 
-export function handleError(e: unknown, io: CliIO, debug: boolean): number {
+export function handleError(e: unknown, io: ConsoleIO, debug: boolean): number {
   if (e instanceof CommanderError) {
     // commander already printed its message (help, version, or a usage error).
     return e.exitCode === 0 ? 0 : 2;

@@ -1,12 +1,12 @@
 /** `bnnas info FILE [--json]`: what a supernet file holds (space, layers, candidates, costs, training). */
 import type { Command } from "commander";
-import type { CliIO } from "./context.js";
+import type { ConsoleIO } from "../util/io.js";
 import { getTrainingRecord } from "../supernet/manifest.js";
 import { loadSupernet } from "../supernet/load.js";
 
 const fmt = (n: number | undefined) => (n === undefined ? "?" : n.toLocaleString("en-US"));
 
-export function register(program: Command, io: CliIO): void {
+export function register(program: Command, io: ConsoleIO): void {
   program
     .command("info")
     .description("describe a supernet file: space, choice layers, candidates, MACs/params, training record")

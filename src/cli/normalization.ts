@@ -1,6 +1,6 @@
 /** `--mean/--std` for models without a bnnas manifest (eval, serve, extract-subnet of foreign files). */
 import { UsageError } from "../errors.js";
-import type { InputNormalization } from "../extract/provenance.js";
+import type { Normalization } from "../structure/normalization.js";
 
 export interface NormalizationFlags {
   mean?: string;
@@ -17,7 +17,7 @@ function numbers(flag: string, text: string): number[] {
 }
 
 /** The normalisation given on the command line, or undefined when neither flag is given. */
-export function normalizationOptions(opts: NormalizationFlags): InputNormalization | undefined {
+export function normalizationOptions(opts: NormalizationFlags): Normalization | undefined {
   if (opts.mean === undefined && opts.std === undefined) return undefined;
   if (opts.mean === undefined || opts.std === undefined) throw new UsageError("--mean and --std go together (x = (p / 255 - mean) / std)");
   const mean = numbers("--mean", opts.mean);

@@ -5,13 +5,13 @@
  */
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
-import type { CliIO } from "./context.js";
+import type { ConsoleIO } from "../util/io.js";
 import { choiceOption, countOption, intOption } from "./options.js";
 import { ArchError, InputFileError, UsageError } from "../errors.js";
 import { loadSupernet, type LoadedSupernet } from "../supernet/load.js";
 import { INDICATORS, getIndicator } from "../score/registry.js";
 import { ArchScorer } from "../score/arch-scorer.js";
-import { parseArch, formatArch } from "../space/arch.js";
+import { parseArch, formatArch } from "../structure/arch.js";
 import { costsKnown, fixedDepthChoices, problemFromStructure, type Constraints, type Evaluated } from "../search/problem.js";
 import { STRATEGY_NAMES, getStrategy } from "../search/strategy.js";
 
@@ -90,7 +90,7 @@ function archTable(title: string, rows: ArchRow[], ranked: boolean): string {
   return `${title}\n` + pad([head, ...rows.map((r, i) => [String(i + 1), r.score.toFixed(4), fmtCount(r.macs), fmtCount(r.params), formatArch(r.arch)])]);
 }
 
-export function register(program: Command, io: CliIO): void {
+export function register(program: Command, io: ConsoleIO): void {
   program
     .command("score-onnx")
     .description("score candidates and architectures with the BN indicator read from a supernet's gammas; search the best under limits")

@@ -1,10 +1,10 @@
 /** `bnnas serve MODEL --port P [--host 127.0.0.1]`: HTTP predictions on onnxruntime-node (see src/runtime/serve/). */
 import type { Command } from "commander";
-import type { CliIO } from "./context.js";
+import type { ConsoleIO } from "../util/io.js";
 import { intOption, deviceOption, threadsOption } from "./options.js";
 import { normalizationOptions, type NormalizationFlags } from "./normalization.js";
 import { readModel } from "../onnx/model-io.js";
-import { modelKind } from "../extract/from-file.js";
+import { modelKind } from "../supernet/model-kind.js";
 import { UsageError } from "../errors.js";
 import { Predictor } from "../runtime/serve/predictor.js";
 import { startServer } from "../runtime/serve/server.js";
@@ -37,7 +37,7 @@ export function setStopSignal(f: () => Promise<string>): void {
   stopSignal = f;
 }
 
-export function register(program: Command, io: CliIO): void {
+export function register(program: Command, io: ConsoleIO): void {
   program
     .command("serve")
     .description("serve a subnet over HTTP: GET /health, GET /info, POST /predict (JSON arrays or PNG)")

@@ -7,17 +7,18 @@
 import { unlinkSync, existsSync, mkdirSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { Command } from "commander";
-import type { CliIO } from "./context.js";
+import type { ConsoleIO } from "../util/io.js";
 import { checkOutputIsNotInput, choiceOption, deviceOption, floatOption, intOption, threadsOption } from "./options.js";
 import { normalizationOptions, type NormalizationFlags } from "./normalization.js";
 import { BnnasError, FoldedBatchNormError, UsageError } from "../errors.js";
 import { loadSupernet } from "../supernet/load.js";
 import { setTrainingRecord } from "../supernet/manifest.js";
-import { parseArch } from "../space/arch.js";
+import { parseArch } from "../structure/arch.js";
 import { writeModel } from "../onnx/model-io.js";
 import { cudaAvailable, CUDA_HELP, type Device } from "../runtime/ort.js";
 import { loadDataset, splitValidation, type Dataset } from "../data/dataset.js";
-import { FASHION_MNIST_NORMALIZATION, type Normalization } from "../data/batches.js";
+import { FASHION_MNIST_NORMALIZATION } from "../data/batches.js";
+import type { Normalization } from "../structure/normalization.js";
 import { createEngine, type EngineLayout } from "../train/engine.js";
 import { train, type TrainConfig, type TrainResult } from "../train/trainer.js";
 import { LR_SCHEDULES, type LrSchedule } from "../train/schedule.js";
@@ -65,7 +66,7 @@ function checkInputShape(shape: readonly (number | string)[], data: Dataset, fil
   throw new UsageError(`${file}: the supernet takes ${want.join(" x ")} inputs but ${data.source} holds ${have.join(" x ")} images; use --data with a matching dataset`);
 }
 
-export function register(program: Command, io: CliIO): void {
+export function register(program: Command, io: ConsoleIO): void {
   program
     .command("train")
     .description("train a supernet's BatchNorm gamma/beta (BN-NAS) on an IDX image dataset; writes a trained copy")

@@ -12,12 +12,9 @@ import type { Dataset } from "./dataset.js";
 import { streamFor } from "../util/random.js";
 import { iota, shuffleInPlace } from "./shuffle.js";
 import { UsageError } from "../errors.js";
+import type { Normalization } from "../structure/normalization.js";
 
 /** Per-channel input normalisation: x = (p / 255 - mean[c]) / std[c]. */
-export interface Normalization {
-  mean: number[];
-  std: number[];
-}
 
 /** Fashion-MNIST's pixel statistics (the fmnist-small space's input normalisation). */
 export const FASHION_MNIST_NORMALIZATION: Normalization = { mean: [0.286], std: [0.353] };

@@ -5,26 +5,15 @@
  */
 import { basename } from "node:path";
 import type { ModelProto } from "../onnx/proto.js";
-import { GraphIndex } from "../onnx/graph.js";
 import { loadSupernet, type LoadedSupernet } from "../supernet/load.js";
-import { getTrainingRecord, MANIFEST_KEY } from "../supernet/manifest.js";
-import { archCost } from "../space/arch.js";
+import { getTrainingRecord } from "../supernet/manifest.js";
+import { modelKind } from "../supernet/model-kind.js";
+import { archCost } from "../structure/arch.js";
 import { FoldedBatchNormError, InputFileError, NotASupernetError } from "../errors.js";
 import { readModel } from "../onnx/model-io.js";
 import { extractSubnet, type ExtractResult } from "./subnet.js";
-import { countParams, readSubnetManifest, writeSubnetManifest, SUBNET_MANIFEST_FORMAT, type InputNormalization, type SubnetManifest } from "./provenance.js";
-
-export type ModelKind = "supernet" | "subnet";
-
-/**
- * A model is a subnet when bnnas extracted it (subnet manifest) or when it takes a single input;
- * a supernet takes its data plus mask inputs (or carries a supernet manifest).
- */
-export function modelKind(model: ModelProto): ModelKind {
-  if (readSubnetManifest(model)) return "subnet";
-  if (model.metadataProps.some((e) => e.key === MANIFEST_KEY)) return "supernet";
-  return new GraphIndex(model.graph!).feeds.length > 1 ? "supernet" : "subnet";
-}
+import { countParams, readSubnetManifest, writeSubnetManifest, SUBNET_MANIFEST_FORMAT, type SubnetManifest } from "../supernet/subnet-manifest.js";
+import type { Normalization } from "../structure/normalization.js";
 
 /** What openSupernet returns: loadSupernet's result as is (its manifest already parsed and checked). */
 export type OpenedSupernet = LoadedSupernet;
@@ -52,7 +41,7 @@ function notASupernet(file: string, model: ModelProto): InputFileError {
 export interface SubnetFromFileOptions {
   foldBn?: boolean;
   /** Normalisation for foreign supernets (bnnas files carry theirs). */
-  normalize?: InputNormalization;
+  normalize?: Normalization;
 }
 
 /** Extracts `arch` from an opened supernet and attaches the subnet manifest. */

@@ -5,7 +5,7 @@
 import type { GraphProto } from "../onnx/proto.js";
 import { num } from "../onnx/proto.js";
 import type { Tensor } from "../onnx/tensor.js";
-import { candidateAt, type CandidateInfo, type SupernetStructure } from "../supernet/structure.js";
+import { candidateAt, type CandidateInfo, type SupernetStructure } from "../structure/structure.js";
 import { ArchError } from "../errors.js";
 
 /** Checks an architecture (one mask position per layer) and returns the chosen candidates. */

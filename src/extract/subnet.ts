@@ -5,8 +5,9 @@
  * mask inputs, their initializers) is then removed by dead-code elimination, so the same code
  * works for bnnas and PyTorch supernets.
  */
-import { make, onnx, type AttributeProto, type GraphProto, type ModelProto, type NodeProto, type ValueInfoProto } from "../onnx/proto.js";
-import type { SupernetStructure } from "../supernet/structure.js";
+import { make, type GraphProto, type ModelProto, type NodeProto } from "../onnx/proto.js";
+import { cloneForEditing } from "../onnx/clone.js";
+import type { SupernetStructure } from "../structure/structure.js";
 import { ModelFormatError } from "../errors.js";
 import { nodeReads, pruneGraph } from "./prune.js";
 import { foldBatchNorms, inferenceModeBatchNorms, type FoldResult } from "./batchnorm.js";
@@ -28,31 +29,6 @@ export interface ExtractResult {
   removedNodes: number;
   removedInitializers: number;
   fold?: FoldResult;
-}
-
-/**
- * A copy whose graph structure (nodes, attributes, inputs, outputs) can be edited without
- * touching `model`. Initializer tensors are shared, not copied: extraction never writes to them
- * (folding makes new ones), and a supernet's weights can be large.
- */
-export function cloneForEditing(model: ModelProto): ModelProto {
-  const g = model.graph!;
-  // Attributes holding subgraphs (If/Loop bodies) are copied deeply: renaming reaches into them.
-  const copyAttr = (a: AttributeProto): AttributeProto =>
-    a.g || a.graphs.length
-      ? (onnx.AttributeProto.decode(onnx.AttributeProto.encode(a as never).finish()) as unknown as AttributeProto)
-      : make.attribute({ ...a, ints: [...a.ints], floats: [...a.floats] });
-  const copyNode = (n: NodeProto): NodeProto => make.node({ ...n, input: [...n.input], output: [...n.output], attribute: n.attribute.map(copyAttr) });
-  const copyInfo = (v: ValueInfoProto): ValueInfoProto => onnx.ValueInfoProto.decode(onnx.ValueInfoProto.encode(v as never).finish()) as unknown as ValueInfoProto;
-  const graph = make.graph({
-    ...g,
-    node: g.node.map(copyNode),
-    initializer: [...g.initializer],
-    input: g.input.map(copyInfo),
-    output: g.output.map(copyInfo),
-    valueInfo: g.valueInfo.map(copyInfo),
-  });
-  return make.model({ ...model, graph, metadataProps: model.metadataProps.map((e) => make.entry(e.key, e.value)), opsetImport: model.opsetImport.map((o) => ({ ...o })) });
 }
 
 function renameInputs(node: NodeProto, resolve: (t: string) => string): void {

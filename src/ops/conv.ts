@@ -2,9 +2,10 @@
  * conv kxk-BN-act: Conv kxk (layer stride, pad k//2) in -> out, BN, activation (default ReLU).
  * Names: conv, bn, act. Any stride and channel change is fine; no residual.
  */
-import type { ConvOp } from "../space/spec.js";
+import type { ConvOp } from "./spec.js";
 import { kernelActFields } from "./fields.js";
-import { addCost, bnCost, convCost, windowShape, type OpKind } from "./types.js";
+import type { OpKind } from "./types.js";
+import { addCost, bnCost, convCost, windowShape } from "./geometry.js";
 
 export const conv: OpKind<ConvOp> = {
   types: ["conv"],

@@ -3,9 +3,10 @@
  *   depthwise kxk on in (layer stride, pad k//2), BN, act; pointwise 1x1 in -> out, BN, act
  * (default ReLU). Names: conv1/bn1/act1, conv2/bn2/act2. Any stride and channel change is fine.
  */
-import type { DwSepOp } from "../space/spec.js";
+import type { DwSepOp } from "./spec.js";
 import { kernelActFields } from "./fields.js";
-import { addCost, bnCost, convCost, windowShape, type OpKind } from "./types.js";
+import type { OpKind } from "./types.js";
+import { addCost, bnCost, convCost, windowShape } from "./geometry.js";
 
 export const dwsep: OpKind<DwSepOp> = {
   types: ["dwsep"],

@@ -14,9 +14,9 @@ import { GraphBuilder, attr } from "../onnx/builder.js";
 import { make, DataType, type TensorProto } from "../onnx/proto.js";
 import { floatTensor } from "../onnx/tensor.js";
 import { streamFor } from "../util/random.js";
-import type { BatchNormRef } from "../supernet/structure.js";
-import type { Activation } from "../space/spec.js";
-import { windowShape, type Shape } from "./types.js";
+import type { BatchNormRef } from "../structure/structure.js";
+import type { Activation } from "./spec.js";
+import { windowShape, type Shape } from "./geometry.js";
 
 export const BN_EPSILON = 1e-5;
 /** ONNX momentum: running = running * momentum + batch * (1 - momentum), i.e. PyTorch's 0.1. */

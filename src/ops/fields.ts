@@ -1,6 +1,6 @@
 /** Field readers shared by the op files (kernel sizes, activations). */
-import { asInt, asString, type JsonObject, type JsonPath } from "../space/json.js";
-import type { Activation } from "../space/spec.js";
+import { asInt, asString, type JsonObject, type JsonPath } from "../util/json.js";
+import type { Activation } from "./spec.js";
 
 export const MAX_KERNEL = 15;
 

@@ -2,8 +2,8 @@
  * The op vocabulary: every op kind, registered from one explicit list. A lookup of an unknown
  * type fails naming it and listing what exists.
  */
-import type { OpSpec } from "../space/spec.js";
-import { asObject, asString, type JsonPath } from "../space/json.js";
+import type { OpSpec } from "./spec.js";
+import { asObject, asString, type JsonPath } from "../util/json.js";
 import type { OpKind } from "./types.js";
 import { mbconv } from "./mbconv.js";
 import { conv } from "./conv.js";
@@ -35,4 +35,5 @@ export function parseOp(raw: unknown, at: JsonPath): OpSpec {
   return kind.parse(obj, at);
 }
 
-export type { OpKind, OpPlace, OpCost, Shape, Emitted } from "./types.js";
+export type { OpKind, Emitted } from "./types.js";
+export type { OpPlace, OpCost, Shape } from "./geometry.js";

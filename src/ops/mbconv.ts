@@ -7,10 +7,11 @@
  * Names: conv1/bn1 (expand), conv2/bn2 (depthwise), conv3/bn3 (project), so `bn3` is always the
  * indicator whatever e is. Any stride and channel change is fine.
  */
-import { asInt } from "../space/json.js";
-import type { MBConvOp } from "../space/spec.js";
+import { asInt } from "../util/json.js";
+import type { MBConvOp } from "./spec.js";
 import { checkKeys, kernelField } from "./fields.js";
-import { addCost, bnCost, convCost, windowShape, type OpKind, type OpCost } from "./types.js";
+import type { OpKind } from "./types.js";
+import { addCost, bnCost, convCost, windowShape, type OpCost } from "./geometry.js";
 
 export const MAX_EXPANSION = 16;
 

@@ -5,9 +5,10 @@
  * space gives the same numbers. Without BN it scores 0; with --unbiased a BatchNorm (`bn`) follows.
  */
 import { attr } from "../onnx/builder.js";
-import type { PoolOp } from "../space/spec.js";
+import type { PoolOp } from "./spec.js";
 import { checkKeys, kernelField } from "./fields.js";
-import { bnCost, windowShape, type OpKind } from "./types.js";
+import type { OpKind } from "./types.js";
+import { bnCost, windowShape } from "./geometry.js";
 
 export const pool: OpKind<PoolOp> = {
   types: ["avgpool", "maxpool"],

@@ -4,9 +4,10 @@
  * --unbiased (BNNAS++) it is identity followed by a BatchNorm (`bn`), which is then its indicator
  * and stays in an extracted subnet.
  */
-import type { SkipOp } from "../space/spec.js";
+import type { SkipOp } from "./spec.js";
 import { checkKeys } from "./fields.js";
-import { bnCost, type OpKind } from "./types.js";
+import type { OpKind } from "./types.js";
+import { bnCost } from "./geometry.js";
 
 export const skip: OpKind<SkipOp> = {
   types: ["skip"],

@@ -5,7 +5,8 @@
 import { decodeModelProto, encodeModelProto, type ModelProto } from "../onnx/proto.js";
 import { Session, type Device } from "./ort.js";
 import { batchNormStatsGraph, RunningStats } from "./recalibrate.js";
-import { makeBatch, sequentialBatches, epochOrder, type Normalization } from "../data/batches.js";
+import { makeBatch, sequentialBatches, epochOrder } from "../data/batches.js";
+import type { Normalization } from "../structure/normalization.js";
 import type { Dataset } from "../data/dataset.js";
 import { BnnasError, UsageError } from "../errors.js";
 import { GraphIndex } from "../onnx/graph.js";

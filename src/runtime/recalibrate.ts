@@ -11,7 +11,7 @@
  * running variance with the biased variance (see ../../shared/training-on-ort.md).
  */
 import { DataType, type ModelProto } from "../onnx/proto.js";
-import { cloneForEditing } from "../extract/subnet.js";
+import { cloneForEditing } from "../onnx/clone.js";
 import { GraphBuilder, attr, valueInfo, type Attr } from "../onnx/builder.js";
 import { attrFloat } from "../onnx/graph.js";
 import { floatTensor, readFloats, setFloats, tensorDims } from "../onnx/tensor.js";

@@ -3,7 +3,7 @@
  * indexed by layer * stride + mask position, so scoring an architecture is L array reads. Inputs
  * must already be valid architectures (parseArch / checkArch do that at the boundary).
  */
-import type { SupernetStructure } from "../supernet/structure.js";
+import type { SupernetStructure } from "../structure/structure.js";
 
 export class ArchScorer {
   readonly layers: number;

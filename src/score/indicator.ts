@@ -5,7 +5,7 @@
  * which is what lets the exact search work layer by layer.
  */
 import type { ModelProto } from "../onnx/proto.js";
-import type { CandidateInfo, LayerInfo, SupernetStructure } from "../supernet/structure.js";
+import type { CandidateInfo, LayerInfo, SupernetStructure } from "../structure/structure.js";
 
 export interface IndicatorContext {
   model: ModelProto;

@@ -4,8 +4,8 @@
  * functions of numbers and can be tested on random tables against brute force.
  */
 import { BnnasError, UsageError } from "../errors.js";
-import type { SupernetStructure } from "../supernet/structure.js";
-import { identityCandidate } from "../space/arch.js";
+import type { SupernetStructure } from "../structure/structure.js";
+import { identityCandidate } from "../structure/arch.js";
 
 export interface ProblemLayer {
   label: string;

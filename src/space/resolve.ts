@@ -4,7 +4,7 @@
  * computed in one place.
  */
 import { opKind } from "../ops/index.js";
-import { addCost, type OpCost, type OpPlace, type Shape } from "../ops/types.js";
+import { addCost, type OpCost, type OpPlace, type Shape } from "../ops/geometry.js";
 import type { FixedOpSpec, OpSpec, SpaceSpec } from "./spec.js";
 
 export interface PlacedOp {

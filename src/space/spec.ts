@@ -9,20 +9,10 @@
  * not allowed in a layer is simply absent from that layer's graph.
  */
 
-export type Activation = "relu" | "relu6" | "none";
+import type { OpSpec } from "../ops/spec.js";
+import type { Normalization } from "../structure/normalization.js";
 
-/** MBConv(k, e): [1x1 expand, BN, ReLU6 (absent when e = 1)], kxk depthwise (layer stride), BN, ReLU6, 1x1 project, BN; residual when stride 1 and in == out. */
-export interface MBConvOp { type: "mbconv"; k: number; e: number }
-/** Conv kxk (layer stride) in -> out, BN, activation (default relu). */
-export interface ConvOp { type: "conv"; k: number; act?: Activation }
-/** Depthwise kxk (layer stride) on in, BN, act; pointwise 1x1 in -> out, BN, act (default relu; as torch-tiny). */
-export interface DwSepOp { type: "dwsep"; k: number; act?: Activation }
-/** Identity: only where stride is 1 and in == out. */
-export interface SkipOp { type: "skip" }
-/** kxk pooling (default 3), pad k//2, layer stride; only where in == out. Average pooling counts padding (PyTorch's default). */
-export interface PoolOp { type: "avgpool" | "maxpool"; k?: number }
-
-export type OpSpec = MBConvOp | ConvOp | DwSepOp | SkipOp | PoolOp;
+export type { Activation, MBConvOp, ConvOp, DwSepOp, SkipOp, PoolOp, OpSpec } from "../ops/spec.js";
 
 /** A named candidate op; its index in SpaceSpec.candidates is its mask position. */
 export interface CandidateSpec {
@@ -57,7 +47,7 @@ export interface SpaceSpec {
     /** [C, H, W]. */
     shape: [number, number, number];
     /** Applied to pixel values scaled to [0, 1]: x = (p - mean[c]) / std[c]. One entry per channel. */
-    normalize: { mean: number[]; std: number[] };
+    normalize: Normalization;
   };
   classes: number;
   stem: FixedOpSpec[];

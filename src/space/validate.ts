@@ -5,8 +5,8 @@
  * so what the manifest embeds says exactly what was built; validating it again gives it back.
  */
 import { opKind, parseOp } from "../ops/index.js";
-import type { OpPlace, Shape } from "../ops/types.js";
-import { asArray, asInt, asNumber, asObject, asString, JsonPath, optional, required } from "./json.js";
+import type { OpPlace, Shape } from "../ops/geometry.js";
+import { asArray, asInt, asNumber, asObject, asString, JsonPath, optional, required } from "../util/json.js";
 import type { CandidateSpec, FixedOpSpec, LayerSpec, SpaceSpec } from "./spec.js";
 
 export const LIMITS = {

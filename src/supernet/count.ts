@@ -12,7 +12,7 @@
 import { DataType, type ModelProto, type NodeProto } from "../onnx/proto.js";
 import { GraphIndex, attrInt, attrInts, attrString, getAttr, staticShape } from "../onnx/graph.js";
 import { readTensor, tensorDims } from "../onnx/tensor.js";
-import type { SupernetStructure } from "./structure.js";
+import type { SupernetStructure } from "../structure/structure.js";
 import { layerBranches } from "./import.js";
 
 interface Info {

@@ -22,7 +22,7 @@ import { resolveSpace, type PlacedOp, type ResolvedSpace } from "../space/resolv
 import type { SpaceSpec } from "../space/spec.js";
 import { validateSpace } from "../space/validate.js";
 import { MANIFEST_FORMAT, structureFromManifest, writeManifest, type Manifest, type ManifestLayer } from "./manifest.js";
-import type { SupernetStructure } from "./structure.js";
+import type { SupernetStructure } from "../structure/structure.js";
 
 export interface BuildOptions {
   /** PRNG seed for the initialisation (0 .. 2^32-1). Default 0. */

@@ -10,7 +10,7 @@ import { ModelFormatError } from "../errors.js";
 import { assignByPattern, inferStructure } from "./import.js";
 import { countStructure } from "./count.js";
 import { getTrainingRecord, readManifest, structureFromManifest, type Manifest } from "./manifest.js";
-import type { SupernetStructure } from "./structure.js";
+import type { SupernetStructure } from "../structure/structure.js";
 
 export interface LoadOptions {
   /** Overrides the candidate/BatchNorm assignment of a foreign file (see import.ts). */

@@ -10,8 +10,9 @@
 import { ModelFormatError, SpaceError } from "../errors.js";
 import { make, type ModelProto } from "../onnx/proto.js";
 import type { SpaceSpec } from "../space/spec.js";
+import type { Normalization } from "../structure/normalization.js";
 import { validateSpace } from "../space/validate.js";
-import type { BatchNormRef, CandidateInfo, LayerInfo, SupernetStructure } from "./structure.js";
+import type { BatchNormRef, CandidateInfo, LayerInfo, SupernetStructure } from "../structure/structure.js";
 
 export const MANIFEST_KEY = "bnnas.manifest";
 export const TRAINING_KEY = "bnnas.training";
@@ -38,7 +39,7 @@ export interface Manifest {
   unbiased: boolean;
   /** Data input: name, [C, H, W] (the graph adds a dynamic batch dim), and per-channel
    *  normalisation applied to pixels scaled to [0, 1]: x = (p / 255 - mean[c]) / std[c]. */
-  input: { name: string; shape: [number, number, number]; normalize: { mean: number[]; std: number[] } };
+  input: { name: string; shape: [number, number, number]; normalize: Normalization };
   classes: number;
   /** Logits tensor. */
   output: string;

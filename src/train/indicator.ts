@@ -3,7 +3,7 @@
  * ranking, recorded per epoch so rank stability over training (the paper's Fig. 5) can be
  * reported later. score = mean |gamma| of the candidate's indicator BatchNorm; 0 without one.
  */
-import type { SupernetStructure } from "../supernet/structure.js";
+import type { SupernetStructure } from "../structure/structure.js";
 import { meanAbs } from "../score/bn.js";
 
 export interface IndicatorSnapshot {

@@ -9,9 +9,10 @@
  */
 import type { ModelProto } from "../onnx/proto.js";
 import type { Tensor } from "../onnx/tensor.js";
-import type { SupernetStructure } from "../supernet/structure.js";
+import type { SupernetStructure } from "../structure/structure.js";
 import type { Dataset } from "../data/dataset.js";
-import { batchesPerEpoch, epochOrder, makeBatch, type Normalization } from "../data/batches.js";
+import { batchesPerEpoch, epochOrder, makeBatch } from "../data/batches.js";
+import type { Normalization } from "../structure/normalization.js";
 import { NumericError, UsageError } from "../errors.js";
 import { createSampler, type SamplerKind } from "./sampler.js";
 import { Sgd, clipGradValues } from "./sgd.js";

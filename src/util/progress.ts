@@ -2,7 +2,7 @@
  * Progress for long work: a redrawn bar on a TTY, plain lines otherwise (at most one every
  * `plainEveryMs`), always on stderr so stdout stays clean for --json.
  */
-import type { CliIO } from "../cli/context.js";
+import type { ConsoleIO } from "./io.js";
 
 export interface ProgressOptions {
   label: string;
@@ -25,7 +25,7 @@ export class Progress {
   /** The count the last plain line showed (-1: none yet), so finish() does not repeat it. */
   private lastPlainDone = -1;
   private done = 0;
-  constructor(private readonly io: CliIO, private readonly options: ProgressOptions) {}
+  constructor(private readonly io: ConsoleIO, private readonly options: ProgressOptions) {}
 
   /** Reports `done` of `total` units, with extra fields such as loss or accuracy. */
   update(done: number, fields: Record<string, string | number> = {}): void {

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readModel } from "../../src/onnx/model-io.js";
-import { readSubnetManifest } from "../../src/extract/provenance.js";
+import { readSubnetManifest } from "../../src/supernet/subnet-manifest.js";
 import { onnxCheckerProblems } from "../extract/onnx-checker.js";
 import { runCli as run } from "./run-cli.js";
 

@@ -2,7 +2,7 @@ import { describe, expect, test } from "vitest";
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { main } from "../../src/cli/index.js";
-import { memoryIO } from "../../src/cli/context.js";
+import { memoryIO } from "../../src/util/io.js";
 import { readModel } from "../../src/onnx/model-io.js";
 import { readManifest } from "../../src/supernet/manifest.js";
 import { tempDir } from "../supernet/oracle.js";

@@ -3,7 +3,7 @@ import { mkdtempSync, existsSync, readFileSync, statSync, writeFileSync } from "
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readModel } from "../../src/onnx/model-io.js";
-import { readSubnetManifest } from "../../src/extract/provenance.js";
+import { readSubnetManifest } from "../../src/supernet/subnet-manifest.js";
 import { openSupernet } from "../../src/extract/from-file.js";
 import { oneHotMaskFeeds } from "../../src/extract/masks.js";
 import { Session } from "../../src/runtime/ort.js";

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { join } from "node:path";
 import { main } from "../../src/cli/index.js";
-import { memoryIO } from "../../src/cli/context.js";
+import { memoryIO } from "../../src/util/io.js";
 import { tempDir } from "../supernet/oracle.js";
 
 async function flops(args: string[]) {

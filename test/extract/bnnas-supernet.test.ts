@@ -12,7 +12,7 @@ import { Session } from "../../src/runtime/ort.js";
 import type { Tensor } from "../../src/onnx/tensor.js";
 import { onnxCheckerProblems } from "./onnx-checker.js";
 import { setTrainingRecord } from "../../src/supernet/manifest.js";
-import { readSubnetManifest } from "../../src/extract/provenance.js";
+import { readSubnetManifest } from "../../src/supernet/subnet-manifest.js";
 import { decodeModel, encodeModel } from "../../src/onnx/model-io.js";
 import type { ModelProto } from "../../src/onnx/proto.js";
 

@@ -10,7 +10,7 @@ import { Session } from "../../src/runtime/ort.js";
 import { ArchError } from "../../src/errors.js";
 import type { ModelProto, NodeProto } from "../../src/onnx/proto.js";
 import { GraphIndex } from "../../src/onnx/graph.js";
-import { candidateAt } from "../../src/supernet/structure.js";
+import { candidateAt } from "../../src/structure/structure.js";
 import type { Tensor } from "../../src/onnx/tensor.js";
 import { loadTorchTiny, torchTinyExpected } from "./torch-tiny.js";
 import { onnxCheckerProblems } from "./onnx-checker.js";

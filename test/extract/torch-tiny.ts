@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { readModel } from "../../src/onnx/model-io.js";
 import { GraphIndex } from "../../src/onnx/graph.js";
 import type { ModelProto } from "../../src/onnx/proto.js";
-import type { BatchNormRef, CandidateInfo, SupernetStructure } from "../../src/supernet/structure.js";
+import type { BatchNormRef, CandidateInfo, SupernetStructure } from "../../src/structure/structure.js";
 import { TORCH_TINY_DIR } from "../fixtures/paths.js";
 
 export { TORCH_TINY_DIR };

@@ -9,7 +9,7 @@
 import { mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { main } from "../../src/cli/index.js";
-import { memoryIO } from "../../src/cli/context.js";
+import { memoryIO } from "../../src/util/io.js";
 import { readModel } from "../../src/onnx/model-io.js";
 import { graphProblem } from "../../src/onnx/graph.js";
 import type { Mutant } from "./mutations.js";

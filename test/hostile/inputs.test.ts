@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encodeIdx, readIdx } from "../../src/data/idx.js";
 import { loadDataset } from "../../src/data/dataset.js";
-import { parseArch } from "../../src/space/arch.js";
+import { parseArch } from "../../src/structure/arch.js";
 import { validateSpace } from "../../src/space/validate.js";
 import { builtinSpace } from "../../src/space/builtins.js";
 import { spaceStructure } from "../../src/supernet/export.js";

@@ -18,7 +18,7 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { PNG } from "pngjs";
 import { main } from "../../src/cli/index.js";
-import { memoryIO } from "../../src/cli/context.js";
+import { memoryIO } from "../../src/util/io.js";
 import { readModel } from "../../src/onnx/model-io.js";
 import { loadDataset } from "../../src/data/dataset.js";
 import { Session } from "../../src/runtime/ort.js";

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PNG } from "pngjs";
 import { extractSubnet } from "../../src/extract/subnet.js";
-import { writeSubnetManifest, countParams } from "../../src/extract/provenance.js";
+import { writeSubnetManifest, countParams } from "../../src/supernet/subnet-manifest.js";
 import { Predictor, softmax } from "../../src/runtime/serve/predictor.js";
 import { startServer, type RunningServer } from "../../src/runtime/serve/server.js";
 import { BnnasError } from "../../src/errors.js";

@@ -5,7 +5,7 @@ import { builtinSpace } from "../../src/space/builtins.js";
 import { resolveSpace } from "../../src/space/resolve.js";
 import { buildSupernet, exportSupernet } from "../../src/supernet/export.js";
 import { structureFromManifest } from "../../src/supernet/manifest.js";
-import { archCost, parseArch } from "../../src/space/arch.js";
+import { archCost, parseArch } from "../../src/structure/arch.js";
 import { PYTHON, tempDir } from "../supernet/oracle.js";
 import { allOpsSpace } from "../ops/all-ops-space.js";
 import type { SpaceSpec } from "../../src/space/spec.js";

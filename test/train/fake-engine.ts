@@ -8,7 +8,7 @@
 import { GraphBuilder } from "../../src/onnx/builder.js";
 import type { ModelProto } from "../../src/onnx/proto.js";
 import type { Tensor } from "../../src/onnx/tensor.js";
-import type { SupernetStructure, BatchNormRef } from "../../src/supernet/structure.js";
+import type { SupernetStructure, BatchNormRef } from "../../src/structure/structure.js";
 import type { PathEngine } from "../../src/train/trainer.js";
 
 const C = 3;

@@ -11,7 +11,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { main } from "../../src/cli/index.js";
-import { memoryIO } from "../../src/cli/context.js";
+import { memoryIO } from "../../src/util/io.js";
 import { loadSupernet } from "../../src/supernet/load.js";
 import { readManifest } from "../../src/supernet/manifest.js";
 import { createEngine } from "../../src/train/engine.js";

@@ -20,7 +20,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { main } from "../../src/cli/index.js";
-import { memoryIO } from "../../src/cli/context.js";
+import { memoryIO } from "../../src/util/io.js";
 import { readModel } from "../../src/onnx/model-io.js";
 import { readFloats } from "../../src/onnx/tensor.js";
 import { DataType } from "../../src/onnx/proto.js";

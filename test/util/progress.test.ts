@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Progress } from "../../src/util/progress.js";
-import { memoryIO } from "../../src/cli/context.js";
+import { memoryIO } from "../../src/util/io.js";
 
 const lines = (io: { err: string[] }) => io.err.join("").split("\n").filter(Boolean);
 

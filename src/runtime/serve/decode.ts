@@ -14,7 +14,7 @@
  * normalised like "pixels".
  */
 import { PNG } from "pngjs";
-import type { InputNormalization } from "../../extract/provenance.js";
+import type { Normalization } from "../../structure/normalization.js";
 
 export class RequestError extends Error {
   constructor(readonly status: number, message: string) {
@@ -71,7 +71,7 @@ function flatten(value: unknown, dims: number[], out: Float32Array): void {
   walk(value, 0);
 }
 
-function normalizer(norm: InputNormalization | undefined, channels: number): (p: number, c: number) => number {
+function normalizer(norm: Normalization | undefined, channels: number): (p: number, c: number) => number {
   if (!norm) throw new RequestError(422, "this model has no input normalisation (no bnnas manifest); send normalised values as {\"input\": ...}, or start serve with --mean/--std");
   // Per-channel values resolved once per request rather than for every pixel.
   const perChannel = (v: number[]) => Array.from({ length: channels }, (_, c) => (v.length === 1 ? v[0]! : v[c]!));
@@ -81,7 +81,7 @@ function normalizer(norm: InputNormalization | undefined, channels: number): (p:
 }
 
 /** Parses a JSON body into a batch for an image of `shape`; at most `maxBatch` images. */
-export function decodeJson(body: Buffer, shape: ImageShape, norm: InputNormalization | undefined, maxBatch: number): DecodedBatch {
+export function decodeJson(body: Buffer, shape: ImageShape, norm: Normalization | undefined, maxBatch: number): DecodedBatch {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body.toString("utf8"));
@@ -145,7 +145,7 @@ function resizePlane(src: Float32Array, sh: number, sw: number, dh: number, dw: 
 }
 
 /** Decodes a PNG body into one normalised image. */
-export function decodePng(body: Buffer, shape: ImageShape, norm: InputNormalization | undefined): DecodedBatch {
+export function decodePng(body: Buffer, shape: ImageShape, norm: Normalization | undefined): DecodedBatch {
   const signature = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
   if (body.length < 24 || signature.some((b, i) => body[i] !== b)) throw new RequestError(400, "the body is not a PNG file (bad signature)");
   // The size is read from the IHDR chunk, which must come first; without it the bytes are no PNG.

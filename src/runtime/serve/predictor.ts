@@ -15,7 +15,8 @@ import { Session, type Device } from "../ort.js";
 import { BnnasError } from "../../errors.js";
 import { GraphIndex } from "../../onnx/graph.js";
 import { argmax } from "../eval.js";
-import { readSubnetManifest, type InputNormalization, type SubnetManifest } from "../../extract/provenance.js";
+import { readSubnetManifest, type SubnetManifest } from "../../supernet/subnet-manifest.js";
+import type { Normalization } from "../../structure/normalization.js";
 
 export interface ModelInfo {
   file: string;
@@ -24,7 +25,7 @@ export interface ModelInfo {
   /** Channels, height, width of one image. */
   image: { channels: number; height: number; width: number };
   classes: number;
-  normalize?: InputNormalization;
+  normalize?: Normalization;
   manifest?: SubnetManifest;
 }
 
@@ -78,7 +79,7 @@ export class Predictor {
    * Opens a standalone model (one image input [N, C, H, W]); a supernet (several inputs) is
    * refused. `normalize` overrides the manifest's (for foreign files).
    */
-  static async create(model: ModelProto, file: string, options: { device?: Device; threads?: number; normalize?: InputNormalization } & QueueOptions = {}): Promise<Predictor> {
+  static async create(model: ModelProto, file: string, options: { device?: Device; threads?: number; normalize?: Normalization } & QueueOptions = {}): Promise<Predictor> {
     const graph = model.graph!;
     const feeds = new GraphIndex(graph).feeds;
     if (feeds.length !== 1) {

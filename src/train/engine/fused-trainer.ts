@@ -5,7 +5,7 @@
  */
 import type { Tensor } from "../../onnx/tensor.js";
 import { Session } from "../../runtime/ort.js";
-import type { EngineOptions, StepResult, TrainEngine } from "../engine.js";
+import type { EngineOptions, StepResult, TrainEngine } from "./types.js";
 import { pathSegments } from "./partition.js";
 import { buildFusedStep, type BranchOutputs, type FusedStep } from "./fused-step.js";
 import type { KindTiming } from "./sessions.js";

@@ -10,7 +10,7 @@ import { GraphIndex } from "../../onnx/graph.js";
 import type { GraphProto, ModelProto, NodeProto, TensorProto } from "../../onnx/proto.js";
 import { make } from "../../onnx/proto.js";
 import { inferShapes, type Shape } from "../../autodiff/shapes.js";
-import type { SupernetStructure } from "../../supernet/structure.js";
+import type { SupernetStructure } from "../../structure/structure.js";
 import { ArchError, BnnasError } from "../../errors.js";
 
 export interface BatchNormOnSegment {

@@ -6,7 +6,7 @@
  * this one needs no whole-supernet model and stays the reference the fused one is tested against.
  */
 import type { Tensor } from "../../onnx/tensor.js";
-import type { EngineOptions, StepResult, TrainEngine } from "../engine.js";
+import type { EngineOptions, StepResult, TrainEngine } from "./types.js";
 import { pathSegments, type Partition, type Segment } from "./partition.js";
 import { buildBlock, buildHead, type ActivationPolicy, type BuiltBlock, type BuiltHead, type StatOutput } from "./blocks.js";
 import { SessionCache, type KindTiming } from "./sessions.js";

@@ -5,7 +5,7 @@
  * of a param as a tensor, and the bookkeeping every step returns (batch statistics, correct count).
  */
 import { readFloats, type Tensor } from "../../onnx/tensor.js";
-import type { SupernetStructure } from "../../supernet/structure.js";
+import type { SupernetStructure } from "../../structure/structure.js";
 import { BnnasError } from "../../errors.js";
 import { pathSegments, type Partition, type Segment } from "./partition.js";
 import type { StatOutput } from "./blocks.js";

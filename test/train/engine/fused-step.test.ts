@@ -19,7 +19,7 @@ import { buildFusedStep } from "../../../src/train/engine/fused-step.js";
 import { encodeModel } from "../../../src/onnx/model-io.js";
 import { readFloats, type Tensor } from "../../../src/onnx/tensor.js";
 import type { ModelProto } from "../../../src/onnx/proto.js";
-import type { SupernetStructure } from "../../../src/supernet/structure.js";
+import type { SupernetStructure } from "../../../src/structure/structure.js";
 import { TORCH_TINY_DIR } from "../../fixtures/paths.js";
 
 function random(seed: number) {

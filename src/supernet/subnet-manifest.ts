@@ -10,15 +10,10 @@ import { GraphIndex } from "../onnx/graph.js";
 import { elementCount, tensorDims } from "../onnx/tensor.js";
 import { DataType } from "../onnx/proto.js";
 import { ModelFormatError } from "../errors.js";
+import type { Normalization } from "../structure/normalization.js";
 
 export const SUBNET_MANIFEST_KEY = "bnnas.subnet";
 export const SUBNET_MANIFEST_FORMAT = "bnnas-subnet/1";
-
-export interface InputNormalization {
-  /** x = (p / 255 - mean[c]) / std[c], one entry per channel (or one for all). */
-  mean: number[];
-  std: number[];
-}
 
 export interface SubnetManifest {
   format: typeof SUBNET_MANIFEST_FORMAT;
@@ -32,7 +27,7 @@ export interface SubnetManifest {
   macs?: number;
   /** Trainable parameters (conv/linear weights and biases, BN gamma/beta). */
   params: number;
-  input: { name: string; shape: (number | string)[]; normalize?: InputNormalization };
+  input: { name: string; shape: (number | string)[]; normalize?: Normalization };
   classes?: number;
   /** "inference": BatchNormalization nodes with running statistics; "folded": merged into the Convs. */
   batchNorm: "inference" | "folded";

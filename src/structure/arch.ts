@@ -4,7 +4,7 @@
  * `3,-1,0,...` and `3,6,0,...` mean the same thing there.
  */
 import { ArchError, BnnasError } from "../errors.js";
-import { candidateAt, type LayerInfo, type SupernetStructure } from "../supernet/structure.js";
+import { candidateAt, type LayerInfo, type SupernetStructure } from "./structure.js";
 
 export type Arch = number[];
 

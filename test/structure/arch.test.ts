@@ -2,7 +2,7 @@ import { describe, expect, test } from "vitest";
 import { builtinSpace } from "../../src/space/builtins.js";
 import { buildSupernet } from "../../src/supernet/export.js";
 import { structureFromManifest } from "../../src/supernet/manifest.js";
-import { archCost, archCostByLayer, checkArch, formatArch, identityCandidate, parseArch } from "../../src/space/arch.js";
+import { archCost, archCostByLayer, checkArch, formatArch, identityCandidate, parseArch } from "../../src/structure/arch.js";
 import { ArchError } from "../../src/errors.js";
 
 const fm = structureFromManifest(buildSupernet(builtinSpace("fmnist-small"), { weights: false }).manifest);

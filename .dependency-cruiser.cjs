@@ -1,0 +1,46 @@
+/**
+ * The layering of src/ (README, "Development"): imports point one way, from cli/ down to onnx/
+ * and util/. Each folder lists the folders it may import; errors.ts is the bottom of everything
+ * and index.ts (the library entry) is imported by nobody. `npm test` runs this.
+ */
+const LAYERS = {
+  util: [],
+  onnx: ["util"],
+  structure: ["util"],
+  opset: ["onnx", "util"],
+  autodiff: ["opset", "onnx", "util"],
+  data: ["onnx", "structure", "util"],
+  ops: ["onnx", "structure", "util"],
+  space: ["ops", "onnx", "structure", "util"],
+  supernet: ["space", "ops", "opset", "onnx", "structure", "util"],
+  score: ["supernet", "onnx", "structure", "util"],
+  search: ["score", "structure", "util"],
+  runtime: ["supernet", "data", "onnx", "structure", "util"],
+  extract: ["supernet", "onnx", "structure", "util"],
+  train: ["runtime", "score", "supernet", "data", "autodiff", "opset", "onnx", "structure", "util"],
+  pipeline: ["train", "extract", "runtime", "search", "score", "supernet", "space", "ops", "data", "autodiff", "opset", "onnx", "structure", "util"],
+  cli: ["pipeline", "train", "extract", "runtime", "search", "score", "supernet", "space", "ops", "data", "autodiff", "opset", "onnx", "structure", "util"],
+};
+
+const layerRules = Object.entries(LAYERS).map(([layer, allowed]) => ({
+  name: `layer-${layer}`,
+  comment: `src/${layer}/ may import only ${allowed.length ? allowed.join(", ") : "nothing else in src/"} (and errors.ts)`,
+  severity: "error",
+  from: { path: `^src/${layer}/` },
+  to: { path: "^src/", pathNot: `^src/(${[layer, ...allowed].join("|")})/|^src/errors\\.ts$` },
+}));
+
+module.exports = {
+  forbidden: [
+    ...layerRules,
+    { name: "no-circular", severity: "error", from: { path: "^src/" }, to: { circular: true } },
+    { name: "errors-at-the-bottom", severity: "error", from: { path: "^src/errors\\.ts$" }, to: { path: "^src/" , pathNot: "^src/errors\\.ts$" } },
+    { name: "nobody-imports-the-entry", severity: "error", from: { path: "^src/" }, to: { path: "^src/index\\.ts$" } },
+    { name: "every-folder-has-a-layer", severity: "error", from: { path: "^src/[^/]+/", pathNot: `^src/(${Object.keys(LAYERS).join("|")})/` }, to: {} },
+  ],
+  options: {
+    doNotFollow: { path: "node_modules" },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: "tsconfig.json" },
+  },
+};
