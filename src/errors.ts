@@ -19,6 +19,18 @@ export class UsageError extends BnnasError {
   }
 }
 
+/**
+ * A bad value of a library option (a TrainConfig field, a search name, ...). The library does
+ * not know how the option was spelled by its caller: the message is made by `render` from the
+ * option's name, which is the option key in the library (`batch 512 is larger than ...`) and the
+ * flag on the command line (`--batch 512 is larger than ...`, see cli/index.ts).
+ */
+export class OptionError extends UsageError {
+  constructor(readonly option: string, readonly render: (name: string) => string) {
+    super(render(option));
+  }
+}
+
 /** A file that cannot be read or is not what it should be. */
 export class InputFileError extends BnnasError {
   constructor(readonly file: string, detail: string) {
@@ -58,6 +70,17 @@ export class FoldedBatchNormError extends BnnasError {
         `so there is no gamma to train or score; re-export with torch.onnx.export(..., training=torch.onnx.TrainingMode.PRESERVE) ` +
         `or do_constant_folding=False`,
     );
+  }
+}
+
+/**
+ * A graph bnnas cannot train: a node on the path from a trained parameter to the loss whose op
+ * has no gradient rule, or whose shape the gradient needs is not static. Names the node, its op
+ * type and what to do.
+ */
+export class NotDifferentiableError extends BnnasError {
+  constructor(readonly node: string, readonly opType: string, detail: string, readonly file?: string) {
+    super(`${file ? file + ": " : ""}node '${node}' (${opType}): ${detail}`);
   }
 }
 
