@@ -18,7 +18,7 @@ export { getStrategy, STRATEGY_NAMES } from "./search/strategy.js";
 export { problemFromStructure, type SearchProblem, type Constraints, type Evaluated } from "./search/problem.js";
 export { exactTopK } from "./search/exact.js";
 export { extractSubnet } from "./extract/subnet.js";
-export { readModel, writeModel, decodeModel, encodeModel } from "./onnx/model-io.js";
+export { readModel, writeModel, decodeModel, encodeModel } from "./model/model-io.js";
 export { loadDataset } from "./data/dataset.js";
 export { evaluate } from "./runtime/eval.js";
 export * from "./errors.js";

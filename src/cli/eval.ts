@@ -8,7 +8,7 @@ import type { ConsoleIO } from "../util/io.js";
 import { intOption, deviceOption, threadsOption } from "./options.js";
 import { normalizationOptions, type NormalizationFlags } from "./normalization.js";
 import { BnnasError, InputFileError, ModelFormatError, UsageError } from "../errors.js";
-import { readModel } from "../onnx/model-io.js";
+import { readModel } from "../model/model-io.js";
 import type { ModelProto } from "../onnx/proto.js";
 import { parseArch } from "../structure/arch.js";
 import { loadDataset } from "../data/dataset.js";

@@ -3,7 +3,7 @@ import { statSync } from "node:fs";
 import type { Command } from "commander";
 import type { ConsoleIO } from "../util/io.js";
 import { parseArch } from "../structure/arch.js";
-import { writeModel } from "../onnx/model-io.js";
+import { writeModel } from "../model/model-io.js";
 import { extractWithManifest, openSupernet } from "../extract/from-file.js";
 import { normalizationOptions, type NormalizationFlags } from "./normalization.js";
 import { checkOutputIsNotInput } from "./options.js";

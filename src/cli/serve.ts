@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import type { ConsoleIO } from "../util/io.js";
 import { intOption, deviceOption, threadsOption } from "./options.js";
 import { normalizationOptions, type NormalizationFlags } from "./normalization.js";
-import { readModel } from "../onnx/model-io.js";
+import { readModel } from "../model/model-io.js";
 import { modelKind } from "../supernet/model-kind.js";
 import { UsageError } from "../errors.js";
 import { Predictor } from "../runtime/serve/predictor.js";

@@ -14,7 +14,7 @@ import { BnnasError, FoldedBatchNormError, UsageError } from "../errors.js";
 import { loadSupernet } from "../supernet/load.js";
 import { setTrainingRecord } from "../supernet/manifest.js";
 import { parseArch } from "../structure/arch.js";
-import { writeModel } from "../onnx/model-io.js";
+import { writeModel } from "../model/model-io.js";
 import { cudaAvailable, CUDA_HELP, type Device } from "../runtime/ort.js";
 import { loadDataset, splitValidation, type Dataset } from "../data/dataset.js";
 import { FASHION_MNIST_NORMALIZATION } from "../data/batches.js";

@@ -10,7 +10,7 @@ import { getTrainingRecord } from "../supernet/manifest.js";
 import { modelKind } from "../supernet/model-kind.js";
 import { archCost } from "../structure/arch.js";
 import { FoldedBatchNormError, InputFileError, NotASupernetError } from "../errors.js";
-import { readModel } from "../onnx/model-io.js";
+import { readModel } from "../model/model-io.js";
 import { extractSubnet, type ExtractResult } from "./subnet.js";
 import { countParams, readSubnetManifest, writeSubnetManifest, SUBNET_MANIFEST_FORMAT, type SubnetManifest } from "../supernet/subnet-manifest.js";
 import type { Normalization } from "../structure/normalization.js";

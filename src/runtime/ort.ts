@@ -4,7 +4,7 @@
  */
 import * as ort from "onnxruntime-node";
 import { BnnasError } from "../errors.js";
-import { encodeModel } from "../onnx/model-io.js";
+import { encodeModel } from "../model/model-io.js";
 import type { ModelProto } from "../onnx/proto.js";
 import type { Tensor, TensorData } from "../onnx/tensor.js";
 

@@ -14,7 +14,7 @@
 import { GraphBuilder, attr } from "../onnx/builder.js";
 import type { ModelProto } from "../onnx/proto.js";
 import { int64Tensor } from "../onnx/tensor.js";
-import { writeModel } from "../onnx/model-io.js";
+import { writeModel } from "../model/model-io.js";
 import { Emitter } from "../ops/emitter.js";
 import { opKind } from "../ops/index.js";
 import { UsageError, SpaceError } from "../errors.js";

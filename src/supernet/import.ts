@@ -16,7 +16,7 @@
  */
 import type { ModelProto, NodeProto, ValueInfoProto } from "../onnx/proto.js";
 import { GraphIndex, attrInt, attrInts, staticShape } from "../onnx/graph.js";
-import { FLOAT_TYPES } from "../onnx/check.js";
+import { FLOAT_TYPES } from "../model/check.js";
 import { FoldedBatchNormError, NotASupernetError, UsageError } from "../errors.js";
 import type { BatchNormRef, CandidateInfo, LayerInfo, MaskRef, SupernetStructure } from "../structure/structure.js";
 

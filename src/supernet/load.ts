@@ -3,7 +3,7 @@
  * PyTorch-convention export (structure inferred from the graph, costs counted from the graph).
  * Every later stage (train, score, search, extract) starts here.
  */
-import { readModelFile } from "../onnx/model-io.js";
+import { readModelFile } from "../model/model-io.js";
 import { GraphIndex, staticShape } from "../onnx/graph.js";
 import { DataType, make, type ModelProto } from "../onnx/proto.js";
 import { ModelFormatError } from "../errors.js";

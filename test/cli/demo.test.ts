@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { readModel } from "../../src/onnx/model-io.js";
+import { readModel } from "../../src/model/model-io.js";
 import { readSubnetManifest } from "../../src/supernet/subnet-manifest.js";
 import { onnxCheckerProblems } from "../extract/onnx-checker.js";
 import { runCli as run } from "./run-cli.js";

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { encodeIdx } from "../../src/data/idx.js";
 import { loadDataset } from "../../src/data/dataset.js";
 import { makeBatch } from "../../src/data/batches.js";
-import { readModel } from "../../src/onnx/model-io.js";
+import { readModel } from "../../src/model/model-io.js";
 import { Session } from "../../src/runtime/ort.js";
 import { runCli as run } from "./run-cli.js";
 

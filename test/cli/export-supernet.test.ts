@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "
 import { join } from "node:path";
 import { main } from "../../src/cli/index.js";
 import { memoryIO } from "../../src/util/io.js";
-import { readModel } from "../../src/onnx/model-io.js";
+import { readModel } from "../../src/model/model-io.js";
 import { readManifest } from "../../src/supernet/manifest.js";
 import { tempDir } from "../supernet/oracle.js";
 

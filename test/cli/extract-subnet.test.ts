@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { mkdtempSync, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { readModel } from "../../src/onnx/model-io.js";
+import { readModel } from "../../src/model/model-io.js";
 import { readSubnetManifest } from "../../src/supernet/subnet-manifest.js";
 import { openSupernet } from "../../src/extract/from-file.js";
 import { oneHotMaskFeeds } from "../../src/extract/masks.js";

@@ -2,7 +2,7 @@ import { describe, expect, test } from "vitest";
 import { join } from "node:path";
 import { main } from "../../src/cli/index.js";
 import { memoryIO } from "../../src/util/io.js";
-import { readModel, writeModel } from "../../src/onnx/model-io.js";
+import { readModel, writeModel } from "../../src/model/model-io.js";
 import { setTrainingRecord } from "../../src/supernet/manifest.js";
 import { tempDir } from "../supernet/oracle.js";
 

@@ -83,7 +83,7 @@ describe("bnnas score-onnx", () => {
   });
 
   it("a NaN gamma is named", async () => {
-    const { readModel, writeModel } = await import("../../src/onnx/model-io.js");
+    const { readModel, writeModel } = await import("../../src/model/model-io.js");
     const { readFloats, setFloats } = await import("../../src/onnx/tensor.js");
     const model = readModel(PRESERVE);
     const t = model.graph!.initializer.find((x) => x.name === "blocks.0.1.1.weight")!;
@@ -102,10 +102,10 @@ describe("bnnas score-onnx on a bnnas supernet with a fixed depth", () => {
   it("searches the fixed-depth space by default and the full space with --full-space; costs from the manifest", async () => {
     const { exportSupernet } = await import("../../src/supernet/export.js");
     const { builtinSpace } = await import("../../src/space/builtins.js");
-    const { readModel } = await import("../../src/onnx/model-io.js");
+    const { readModel } = await import("../../src/model/model-io.js");
     const { readManifest } = await import("../../src/supernet/manifest.js");
     const { setFloats } = await import("../../src/onnx/tensor.js");
-    const { writeModel } = await import("../../src/onnx/model-io.js");
+    const { writeModel } = await import("../../src/model/model-io.js");
     const { Random } = await import("../../src/util/random.js");
     const spec = { ...builtinSpace("fmnist-small"), fixedDepth: [4] };
     const f = join(dir, "fd.onnx");
@@ -139,7 +139,7 @@ describe("bnnas score-onnx on a bnnas supernet with a fixed depth", () => {
 describe("bnnas score-onnx when MACs cannot be counted", () => {
   it("scores and searches without limits, prints null costs, refuses limits with a reason", async () => {
     const { GraphBuilder, attr } = await import("../../src/onnx/builder.js");
-    const { writeModel } = await import("../../src/onnx/model-io.js");
+    const { writeModel } = await import("../../src/model/model-io.js");
     const g = new GraphBuilder();
     const x = g.input("x", ["batch", 2, 4, 4]);
     const m = g.input("mask", [2]);

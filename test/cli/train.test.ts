@@ -3,7 +3,7 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync, mkdirSync, copyFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { readModel } from "../../src/onnx/model-io.js";
+import { readModel } from "../../src/model/model-io.js";
 import { readFloats } from "../../src/onnx/tensor.js";
 import { DataType } from "../../src/onnx/proto.js";
 import { getTrainingRecord } from "../../src/supernet/manifest.js";

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildSupernet } from "../../src/supernet/export.js";
 import { builtinSpace } from "../../src/space/builtins.js";
-import { writeModel } from "../../src/onnx/model-io.js";
+import { writeModel } from "../../src/model/model-io.js";
 import { openSupernet, extractWithManifest } from "../../src/extract/from-file.js";
 import { oneHotMaskFeeds } from "../../src/extract/masks.js";
 import { nodeReads } from "../../src/extract/prune.js";
@@ -13,7 +13,7 @@ import type { Tensor } from "../../src/onnx/tensor.js";
 import { onnxCheckerProblems } from "./onnx-checker.js";
 import { setTrainingRecord } from "../../src/supernet/manifest.js";
 import { readSubnetManifest } from "../../src/supernet/subnet-manifest.js";
-import { decodeModel, encodeModel } from "../../src/onnx/model-io.js";
+import { decodeModel, encodeModel } from "../../src/model/model-io.js";
 import type { ModelProto } from "../../src/onnx/proto.js";
 
 const structuredCloneModel = (m: ModelProto) => decodeModel(encodeModel(m));

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { extractSubnet } from "../../src/extract/subnet.js";
 import { oneHotMaskFeeds } from "../../src/extract/masks.js";
-import { encodeModel, writeModel } from "../../src/onnx/model-io.js";
+import { encodeModel, writeModel } from "../../src/model/model-io.js";
 import { nodeReads } from "../../src/extract/prune.js";
 import { Session } from "../../src/runtime/ort.js";
 import { ArchError } from "../../src/errors.js";

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { readModel } from "../../src/onnx/model-io.js";
+import { readModel } from "../../src/model/model-io.js";
 import { GraphIndex } from "../../src/onnx/graph.js";
 import type { ModelProto } from "../../src/onnx/proto.js";
 import type { BatchNormRef, CandidateInfo, SupernetStructure } from "../../src/structure/structure.js";

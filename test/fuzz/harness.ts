@@ -10,7 +10,7 @@ import { mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node
 import { join } from "node:path";
 import { main } from "../../src/cli/index.js";
 import { memoryIO } from "../../src/util/io.js";
-import { readModel } from "../../src/onnx/model-io.js";
+import { readModel } from "../../src/model/model-io.js";
 import { graphProblem } from "../../src/onnx/graph.js";
 import type { Mutant } from "./mutations.js";
 import type { Seed } from "./seeds.js";

@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { builtinSpace } from "../../src/space/builtins.js";
 import { buildSupernet } from "../../src/supernet/export.js";
-import { encodeModel } from "../../src/onnx/model-io.js";
+import { encodeModel } from "../../src/model/model-io.js";
 import { loadSupernet } from "../../src/supernet/load.js";
 import { extractWithManifest } from "../../src/extract/from-file.js";
 import { readManifest } from "../../src/supernet/manifest.js";

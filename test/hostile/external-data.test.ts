@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { confineLocation } from "../../src/onnx/model-io.js";
+import { confineLocation } from "../../src/model/model-io.js";
 import { ModelFormatError } from "../../src/errors.js";
 
 const root = mkdtempSync(join(tmpdir(), "bnnas-ext-"));

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { readModel } from "../../src/onnx/model-io.js";
+import { readModel } from "../../src/model/model-io.js";
 import { readFloats } from "../../src/onnx/tensor.js";
 import { loadSupernet } from "../../src/supernet/load.js";
 import { FIXTURES_DIR, SUBSET_DIR as SUBSET } from "../fixtures/paths.js";

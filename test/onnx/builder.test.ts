@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GraphBuilder, attr } from "../../src/onnx/builder.js";
-import { readModel, writeModel, decodeModel, encodeModel } from "../../src/onnx/model-io.js";
+import { readModel, writeModel, decodeModel, encodeModel } from "../../src/model/model-io.js";
 import { readFloats } from "../../src/onnx/tensor.js";
 import { Session } from "../../src/runtime/ort.js";
 import { ModelFormatError } from "../../src/errors.js";

@@ -7,7 +7,7 @@ import { describe, expect, test } from "vitest";
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { buildSupernet } from "../../src/supernet/export.js";
-import { writeModel } from "../../src/onnx/model-io.js";
+import { writeModel } from "../../src/model/model-io.js";
 import { PYTHON, maxAbsDiff, oneHotMasks, randomInput, randomizeBatchNorms, runMasks, tempDir, torchLogits } from "../supernet/oracle.js";
 import { allOpsSpace } from "./all-ops-space.js";
 

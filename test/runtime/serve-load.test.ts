@@ -19,7 +19,7 @@ import { runInNewContext } from "node:vm";
 import { PNG } from "pngjs";
 import { main } from "../../src/cli/index.js";
 import { memoryIO } from "../../src/util/io.js";
-import { readModel } from "../../src/onnx/model-io.js";
+import { readModel } from "../../src/model/model-io.js";
 import { loadDataset } from "../../src/data/dataset.js";
 import { Session } from "../../src/runtime/ort.js";
 import { Predictor, softmax } from "../../src/runtime/serve/predictor.js";

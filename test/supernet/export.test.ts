@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { builtinSpace } from "../../src/space/builtins.js";
 import { buildSupernet, exportSupernet } from "../../src/supernet/export.js";
 import { readManifest, structureFromManifest } from "../../src/supernet/manifest.js";
-import { readModel, writeModel } from "../../src/onnx/model-io.js";
+import { readModel, writeModel } from "../../src/model/model-io.js";
 import { encodeModelProto } from "../../src/onnx/proto.js";
 import { GraphIndex, graphProblem } from "../../src/onnx/graph.js";
 import { OutputError } from "../../src/errors.js";

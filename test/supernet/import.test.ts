@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadSupernet } from "../../src/supernet/load.js";
 import { inferStructure } from "../../src/supernet/import.js";
-import { readModel } from "../../src/onnx/model-io.js";
+import { readModel } from "../../src/model/model-io.js";
 import { FoldedBatchNormError, UsageError } from "../../src/errors.js";
 import { TORCH_TINY_DIR } from "../fixtures/paths.js";
 

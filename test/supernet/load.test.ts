@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { loadSupernet } from "../../src/supernet/load.js";
 import { inferStructure } from "../../src/supernet/import.js";
-import { encodeModel } from "../../src/onnx/model-io.js";
+import { encodeModel } from "../../src/model/model-io.js";
 import { GraphBuilder, attr } from "../../src/onnx/builder.js";
 import { ModelFormatError, NotASupernetError } from "../../src/errors.js";
 import { exportSupernet } from "../../src/supernet/export.js";

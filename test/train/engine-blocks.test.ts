@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { loadSupernet } from "../../src/supernet/load.js";
 import { partitionSupernet } from "../../src/train/engine/partition.js";
 import { buildBlock, buildHead } from "../../src/train/engine/blocks.js";
-import { encodeModel } from "../../src/onnx/model-io.js";
+import { encodeModel } from "../../src/model/model-io.js";
 import type { ModelProto } from "../../src/onnx/proto.js";
 import { TORCH_TINY_DIR } from "../fixtures/paths.js";
 

@@ -21,7 +21,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { main } from "../../src/cli/index.js";
 import { memoryIO } from "../../src/util/io.js";
-import { readModel } from "../../src/onnx/model-io.js";
+import { readModel } from "../../src/model/model-io.js";
 import { readFloats } from "../../src/onnx/tensor.js";
 import { DataType } from "../../src/onnx/proto.js";
 import { decodeCheckpoint, readCheckpoint } from "../../src/train/checkpoint.js";

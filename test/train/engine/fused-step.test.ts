@@ -16,7 +16,7 @@ import { createEngine, type EngineOptions, type StepResult } from "../../../src/
 import { partitionSupernet } from "../../../src/train/engine/partition.js";
 import { TrainingPlan } from "../../../src/train/engine/plan.js";
 import { buildFusedStep } from "../../../src/train/engine/fused-step.js";
-import { encodeModel } from "../../../src/onnx/model-io.js";
+import { encodeModel } from "../../../src/model/model-io.js";
 import { readFloats, type Tensor } from "../../../src/onnx/tensor.js";
 import type { ModelProto } from "../../../src/onnx/proto.js";
 import type { SupernetStructure } from "../../../src/structure/structure.js";

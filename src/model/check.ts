@@ -6,9 +6,9 @@
  * check answers with a short problem description naming the tensor or node, so a hostile file
  * ends in one clear line instead of an allocation failure or a TypeError deep inside a stage.
  */
-import { AttrType, DataType, num, type AttributeProto, type GraphProto, type ModelProto, type NodeProto, type TensorProto, type ValueInfoProto } from "./proto.js";
-import { GraphIndex, graphProblem } from "./graph.js";
-import { ONNX_OPS } from "./ops-list.js";
+import { AttrType, DataType, num, type AttributeProto, type GraphProto, type ModelProto, type NodeProto, type TensorProto, type ValueInfoProto } from "../onnx/proto.js";
+import { GraphIndex, graphProblem } from "../onnx/graph.js";
+import { ONNX_OPS } from "../onnx/ops-list.js";
 
 /** onnxruntime-node 1.30 loads IR versions up to 13 and default-domain opsets up to 26. */
 export const MAX_IR_VERSION = 13;

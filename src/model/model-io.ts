@@ -5,8 +5,8 @@
 import { createHash } from "node:crypto";
 import { readFileSync, statSync, openSync, readSync, closeSync, realpathSync, fstatSync } from "node:fs";
 import { dirname, basename, resolve, relative, isAbsolute, sep } from "node:path";
-import { onnx, make, DataType, num, decodeModelProto, encodeModelProto, type GraphProto, type ModelProto, type StringStringEntryProto, type TensorProto } from "./proto.js";
-import { elementCount, elementSize, tensorDims } from "./tensor.js";
+import { onnx, make, DataType, num, decodeModelProto, encodeModelProto, type GraphProto, type ModelProto, type StringStringEntryProto, type TensorProto } from "../onnx/proto.js";
+import { elementCount, elementSize, tensorDims } from "../onnx/tensor.js";
 import { InputFileError, ModelFormatError, OutputError } from "../errors.js";
 import { modelProblem } from "./check.js";
 import { commitTemp, discardTemp, writeTemp } from "../util/atomic.js";
