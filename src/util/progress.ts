@@ -10,6 +10,8 @@ export interface ProgressOptions {
   /** Silence (e.g. --quiet). */
   quiet?: boolean;
   plainEveryMs?: number;
+  /** The clock in ms (default Date.now); tests pass a fake one so rates and throttling do not depend on how fast they run. */
+  now?: () => number;
 }
 
 function formatSeconds(s: number): string {
@@ -20,12 +22,17 @@ function formatSeconds(s: number): string {
 }
 
 export class Progress {
-  private readonly start = Date.now();
-  private lastPlain = 0;
+  private readonly now: () => number;
+  private readonly start: number;
+  /** When the last plain line was printed (-Infinity: never, so the first update always prints). */
+  private lastPlain = -Infinity;
   /** The count the last plain line showed (-1: none yet), so finish() does not repeat it. */
   private lastPlainDone = -1;
   private done = 0;
-  constructor(private readonly io: ConsoleIO, private readonly options: ProgressOptions) {}
+  constructor(private readonly io: ConsoleIO, private readonly options: ProgressOptions) {
+    this.now = options.now ?? Date.now;
+    this.start = this.now();
+  }
 
   /** Reports `done` of `total` units, with extra fields such as loss or accuracy. */
   update(done: number, fields: Record<string, string | number> = {}): void {
@@ -35,7 +42,7 @@ export class Progress {
   private render(done: number, fields: Record<string, string | number>, force: boolean): void {
     this.done = done;
     if (this.options.quiet) return;
-    const elapsed = (Date.now() - this.start) / 1000;
+    const elapsed = (this.now() - this.start) / 1000;
     // Too soon after the start, a rate would be noise (or a division by ~0): show "?" instead.
     const rate = elapsed >= 0.05 ? done / elapsed : NaN;
     const eta = done >= this.options.total ? 0 : (this.options.total - done) / rate;
@@ -50,7 +57,7 @@ export class Progress {
       const bar = "#".repeat(filled) + "-".repeat(width - filled);
       this.io.stderr(`\r\x1b[2K${this.options.label} [${bar}] ${counts}  ${tail}`);
     } else {
-      const now = Date.now();
+      const now = this.now();
       if (!force && now - this.lastPlain < (this.options.plainEveryMs ?? 2000) && done < this.options.total) return;
       this.lastPlain = now;
       this.lastPlainDone = done;
