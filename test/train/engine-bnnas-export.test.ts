@@ -23,6 +23,7 @@ import { inferShapes } from "../../src/autodiff/shapes.js";
 import { emitTrainingForward } from "../../src/autodiff/forward.js";
 import { emitSoftmaxCrossEntropy } from "../../src/autodiff/loss.js";
 import { buildBackward } from "../../src/autodiff/backward.js";
+import { Random } from "../../src/util/random.js";
 
 describe("engine on a bnnas-exported supernet", () => {
   it("matches a monolithic backward of the whole mask-weighted supernet (bn all, train head, label smoothing)", async () => {
@@ -30,8 +31,8 @@ describe("engine on a bnnas-exported supernet", () => {
     exportSupernet(builtinSpace("fmnist-small"), file, { seed: 3 });
     const { model, structure } = loadSupernet(file);
     const engine = await createEngine(model, structure, { bn: "all", trainHead: true, labelSmoothing: 0.1, threads: 1 });
-    let seed = 11;
-    const rand = () => ((seed = (seed * 16807) % 2147483647) / 2147483647) * 2 - 1;
+    const rng = new Random(11);
+    const rand = () => rng.uniform() * 2 - 1;
     const n = 4;
     const x: Tensor = { dims: [n, 1, 28, 28], data: Float32Array.from({ length: n * 784 }, rand) };
     const labels = Int32Array.of(1, 7, 3, 3);

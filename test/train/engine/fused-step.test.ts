@@ -20,10 +20,13 @@ import { encodeModel } from "../../../src/model/model-io.js";
 import { readFloats, type Tensor } from "../../../src/onnx/tensor.js";
 import type { ModelProto } from "../../../src/onnx/proto.js";
 import type { SupernetStructure } from "../../../src/structure/structure.js";
+import { Random } from "../../../src/util/random.js";
 import { TORCH_TINY_DIR } from "../../fixtures/paths.js";
 
-function random(seed: number) {
-  return () => ((seed = (seed * 16807) % 2147483647) / 2147483647) * 2 - 1;
+/** Uniform(-1, 1) draws from the project's seeded generator. */
+function random(seed: number): () => number {
+  const rng = new Random(seed);
+  return () => rng.uniform() * 2 - 1;
 }
 
 /**
