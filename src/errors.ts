@@ -3,38 +3,44 @@
  * line (no stack trace unless --debug) and exits with its exitCode. Messages name the file,
  * option or layer at fault and say what to do.
  */
+/**
+ * A message that names options: `render` gets the caller's spelling of each option key. The
+ * library never knows how an option was given; its message uses the plain key (`batch 512 is
+ * larger ...`) and the CLI re-renders it with flags (`--batch 512 is larger ...`, cli/index.ts).
+ */
+export type OptionNames = (option: string) => string;
+export type NamedMessage = (name: OptionNames) => string;
+
 export class BnnasError extends Error {
   readonly exitCode: number;
-  constructor(message: string, exitCode = 1) {
-    super(message);
+  /** Present when the message names options (see NamedMessage). */
+  readonly render?: NamedMessage;
+  constructor(message: string | NamedMessage, exitCode = 1) {
+    super(typeof message === "string" ? message : message((o) => o));
     this.name = new.target.name;
     this.exitCode = exitCode;
+    if (typeof message !== "string") this.render = message;
   }
 }
 
 /** A bad command-line option or argument. */
 export class UsageError extends BnnasError {
-  constructor(message: string) {
+  constructor(message: string | NamedMessage) {
     super(message, 2);
   }
 }
 
-/**
- * A bad value of a library option (a TrainConfig field, a search name, ...). The library does
- * not know how the option was spelled by its caller: the message is made by `render` from the
- * option's name, which is the option key in the library (`batch 512 is larger than ...`) and the
- * flag on the command line (`--batch 512 is larger than ...`, see cli/index.ts).
- */
+/** A bad value of one library option (a TrainConfig field, a strategy name, ...), named by its key. */
 export class OptionError extends UsageError {
-  constructor(readonly option: string, readonly render: (name: string) => string) {
-    super(render(option));
+  constructor(readonly option: string, describe: (name: string) => string) {
+    super((name) => describe(name(option)));
   }
 }
 
 /** A file that cannot be read or is not what it should be. */
 export class InputFileError extends BnnasError {
-  constructor(readonly file: string, detail: string) {
-    super(`${file}: ${detail}`);
+  constructor(readonly file: string, detail: string | NamedMessage) {
+    super(typeof detail === "string" ? `${file}: ${detail}` : (name) => `${file}: ${detail(name)}`);
   }
 }
 

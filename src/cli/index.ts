@@ -44,6 +44,11 @@ export async function main(argv: readonly string[], io: ConsoleIO = processIO): 
   }
 }
 
+/** The command-line spelling of a library option key: `weightDecay` -> `--weight-decay`. */
+export function flagName(option: string): string {
+  return `--${option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
 export function handleError(e: unknown, io: ConsoleIO, debug: boolean): number {
   if (e instanceof CommanderError) {
     // commander already printed its message (help, version, or a usage error).
@@ -51,7 +56,7 @@ export function handleError(e: unknown, io: ConsoleIO, debug: boolean): number {
   }
   if (debug && e instanceof Error) io.stderr(`${e.stack}\n`);
   if (e instanceof BnnasError) {
-    io.stderr(`bnnas: error: ${e.message}\n`);
+    io.stderr(`bnnas: error: ${e.render ? e.render(flagName) : e.message}\n`);
     return e.exitCode;
   }
   io.stderr(`bnnas: internal error: ${errorMessage(e).split("\n")[0]}${debug ? "" : " (run with --debug for details)"}\n`);

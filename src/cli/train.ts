@@ -1,29 +1,21 @@
 /**
  * `bnnas train SUPERNET -o OUT.onnx [options]`: BN-only training of a supernet (bnnas export or
  * PyTorch convention) on an IDX dataset; writes a copy with trained gamma/beta/running
- * statistics and a training record. The loop lives in src/train/trainer.ts, the forward and
- * backward in src/train/engine.ts; this file wires options, files and output.
+ * statistics and a training record. The run (files, data, checkpoints, record) is
+ * src/pipeline/train-run.ts; this file maps flags to its request and prints the result.
  */
-import { unlinkSync, existsSync, mkdirSync } from "node:fs";
-import { basename, join } from "node:path";
+import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import type { ConsoleIO } from "../util/io.js";
 import { checkOutputIsNotInput, choiceOption, deviceOption, floatOption, intOption, threadsOption } from "./options.js";
 import { normalizationOptions, type NormalizationFlags } from "./normalization.js";
-import { BnnasError, FoldedBatchNormError, UsageError } from "../errors.js";
-import { loadSupernet } from "../supernet/load.js";
-import { setTrainingRecord } from "../supernet/manifest.js";
-import { parseArch } from "../structure/arch.js";
-import { writeModel } from "../model/model-io.js";
-import { cudaAvailable, CUDA_HELP, type Device } from "../runtime/ort.js";
-import { loadDataset, splitValidation, type Dataset } from "../data/dataset.js";
-import { FASHION_MNIST_NORMALIZATION } from "../data/batches.js";
-import type { Normalization } from "../structure/normalization.js";
-import { createEngine, type EngineLayout } from "../train/engine.js";
-import { train, type TrainConfig, type TrainResult } from "../train/trainer.js";
+import { UsageError } from "../errors.js";
+import type { Device } from "../runtime/ort.js";
+import type { EngineLayout } from "../train/engine.js";
+import { RECENT_WINDOW, type TrainConfig } from "../train/trainer.js";
 import { LR_SCHEDULES, type LrSchedule } from "../train/schedule.js";
 import { SAMPLERS, type SamplerKind } from "../train/sampler.js";
-import { batchNormTable } from "../train/params.js";
+import { runTraining } from "../pipeline/train-run.js";
 import { Progress } from "../util/progress.js";
 
 /** The options that are TrainConfig fields under the same name take their types from it. */
@@ -54,16 +46,6 @@ function holdoutOption(value: string): number {
     throw new UsageError(`--holdout takes a number of images or a fraction in (0, 1), not '${value}'`);
   }
   return v;
-}
-
-/** The input shape the supernet wants, [C, H, W], when its graph says so. */
-function checkInputShape(shape: readonly (number | string)[], data: Dataset, file: string): void {
-  const [, c, h, w] = shape;
-  const want = [c, h, w];
-  const have = [data.channels, data.height, data.width];
-  if (shape.length === 4 && want.every((d, i) => typeof d !== "number" || d === have[i])) return;
-  if (shape.length !== 4) throw new UsageError(`${file}: input has shape [${shape.join(", ")}]; bnnas trains on [batch, C, H, W] images`);
-  throw new UsageError(`${file}: the supernet takes ${want.join(" x ")} inputs but ${data.source} holds ${have.join(" x ")} images; use --data with a matching dataset`);
 }
 
 export function register(program: Command, io: ConsoleIO): void {
@@ -102,23 +84,8 @@ export function register(program: Command, io: ConsoleIO): void {
     .option("--json", "print a JSON summary on stdout")
     .action(async (file: string, opts: Options) => {
       if (existsSync(file)) checkOutputIsNotInput(file, opts.output);
-      if (opts.device === "cuda" && !cudaAvailable()) throw new BnnasError(`--device cuda: ${CUDA_HELP}`);
       if (opts.arch !== undefined && opts.sampler === "fair") throw new UsageError("--arch trains one fixed path; it cannot be combined with --sampler fair");
-
-      const loaded = loadSupernet(file, { pattern: opts.pattern });
-      // loadSupernet has already parsed the manifest (absent for foreign files).
-      const { model, structure, manifest } = loaded;
-      if (batchNormTable(model, file).size === 0) throw new FoldedBatchNormError(file);
-      const flags = normalizationOptions(opts);
-      const norm: Normalization = flags ?? manifest?.input.normalize ?? FASHION_MNIST_NORMALIZATION;
-      const normSource = flags ? "--mean/--std" : manifest ? "manifest" : "Fashion-MNIST default (pass --mean/--std for other data)";
-      const arch = opts.arch !== undefined ? parseArch(opts.arch, structure) : undefined;
-
-      const full = loadDataset(opts.data, "train");
-      checkInputShape(structure.input.shape, full, file);
-      const data = opts.holdout ? splitValidation(full, opts.holdout, opts.seed).train : full;
-
-      const config: TrainConfig = {
+      const config: Omit<TrainConfig, "arch"> = {
         epochs: opts.epochs,
         steps: opts.steps,
         batch: opts.batch,
@@ -129,67 +96,34 @@ export function register(program: Command, io: ConsoleIO): void {
         schedule: opts.lrSchedule,
         labelSmoothing: opts.labelSmoothing,
         clip: opts.clip,
-        sampler: arch ? "fixed" : opts.sampler,
-        arch,
+        sampler: opts.arch !== undefined ? "fixed" : opts.sampler,
         bn: opts.bn,
         trainHead: Boolean(opts.trainHead),
         seed: opts.seed,
       };
-      if (opts.checkpointDir) {
-        try { mkdirSync(opts.checkpointDir, { recursive: true }); } catch (e) { throw new UsageError(`--checkpoint-dir ${opts.checkpointDir}: cannot create it (${(e as Error).message})`); }
-      }
-      const ckFile = join(opts.checkpointDir ?? "", opts.checkpointDir ? `${basename(opts.output)}.ckpt` : `${opts.output}.ckpt`);
-      if (!opts.resume && existsSync(ckFile)) {
-        throw new UsageError(`checkpoint ${ckFile} exists from an earlier run: pass --resume to continue it, or delete it to start over`);
-      }
-      if (opts.resume && !existsSync(ckFile) && !opts.quiet) io.stderr(`no checkpoint at ${ckFile}; starting from step 0\n`);
-      const fingerprint = loaded.sha256; // the bytes loadSupernet read, not a second read of the file
-
-      const engine = await createEngine(model, structure, { bn: opts.bn, trainHead: config.trainHead, labelSmoothing: opts.labelSmoothing, device: opts.device, threads: opts.threads, layout: opts.engine });
-      let result: TrainResult;
-      try {
-        let progress: Progress | undefined;
-        let last: Record<string, number> = {};
-        result = await train({
-          model, file, structure, engine, data, norm, config,
-          checkpoint: { file: ckFile, every: opts.checkpointEvery ?? 0, resume: Boolean(opts.resume), fingerprint },
-          onStep: (s) => {
-            progress ??= new Progress(io, { label: "train", total: s.total, quiet: opts.quiet });
-            last = { loss: s.loss, acc: s.accuracy, lr: s.lr };
-            progress.update(s.step, last);
-          },
-        });
-        progress?.finish(last);
-      } finally {
-        await engine.release();
-      }
-
-      setTrainingRecord(model, {
-        tool: "bnnas train",
-        supernet: basename(file),
-        steps: result.steps,
-        epochs: result.steps / result.stepsPerEpoch,
-        stepsPerEpoch: result.stepsPerEpoch,
-        sampler: config.sampler,
-        ...(arch ? { arch } : {}),
-        bn: config.bn,
-        trainHead: config.trainHead,
-        batch: config.batch,
-        lr: config.lr,
-        lrSchedule: config.schedule,
-        momentum: config.momentum,
-        weightDecay: config.weightDecay,
-        weightDecayBn: config.weightDecayBn,
-        labelSmoothing: config.labelSmoothing,
-        clip: config.clip ?? null,
-        seed: config.seed,
-        data: { source: full.source, images: data.count, holdout: opts.holdout ?? 0, holdoutSeed: opts.seed, normalize: norm, normalizeSource: normSource },
-        final: { loss: result.finalLoss, accuracy: result.finalAccuracy, window: Math.min(result.steps, 50) },
-        history: result.history,
+      let progress: Progress | undefined;
+      let last: Record<string, number> = {};
+      const result = await runTraining({
+        supernet: file,
+        output: opts.output,
+        config,
+        arch: opts.arch,
+        data: opts.data,
+        holdout: opts.holdout,
+        normalize: normalizationOptions(opts),
+        pattern: opts.pattern,
+        checkpoint: { dir: opts.checkpointDir, every: opts.checkpointEvery, resume: Boolean(opts.resume) },
+        engine: { device: opts.device, threads: opts.threads, layout: opts.engine },
+        onStep: (s) => {
+          progress ??= new Progress(io, { label: "train", total: s.total, quiet: opts.quiet });
+          last = { loss: s.loss, acc: s.accuracy, lr: s.lr };
+          progress.update(s.step, last);
+        },
+        onNote: (text) => {
+          if (!opts.quiet) io.stderr(`${text}\n`);
+        },
       });
-      writeModel(opts.output, model);
-      // The run is complete and its result written: the checkpoint has served its purpose.
-      try { unlinkSync(ckFile); } catch { /* none was written */ }
+      progress?.finish(last);
 
       const summary = {
         output: opts.output,
@@ -201,13 +135,13 @@ export function register(program: Command, io: ConsoleIO): void {
         resumed_from: result.resumedFrom ?? null,
         sampler: config.sampler,
         bn: config.bn,
-        data: full.source,
-        images: data.count,
+        data: result.data.source,
+        images: result.data.images,
       };
       if (opts.json) io.stdout(`${JSON.stringify(summary)}\n`);
       else {
-        io.stdout(`wrote ${opts.output}: ${result.steps} steps (${summary.epochs.toFixed(2)} epochs of ${data.count} images, ${config.sampler} sampling, --bn ${config.bn})\n`);
-        io.stdout(`  final loss ${result.finalLoss.toFixed(4)}, training accuracy ${(result.finalAccuracy * 100).toFixed(1)}% (last ${Math.min(result.steps, 50)} steps)${result.stepsThisRun > 0 ? `; ${result.msPerStep.toFixed(1)} ms/step` : ""}\n`);
+        io.stdout(`wrote ${opts.output}: ${result.steps} steps (${summary.epochs.toFixed(2)} epochs of ${result.data.images} images, ${config.sampler} sampling, --bn ${config.bn})\n`);
+        io.stdout(`  final loss ${result.finalLoss.toFixed(4)}, training accuracy ${(result.finalAccuracy * 100).toFixed(1)}% (last ${Math.min(result.steps, RECENT_WINDOW)} steps)${result.stepsThisRun > 0 ? `; ${result.msPerStep.toFixed(1)} ms/step` : ""}\n`);
       }
     });
 }

@@ -78,11 +78,11 @@ export function loadDataset(dir: string | undefined, split: Split): Dataset {
   try {
     st = statSync(root);
   } catch {
-    throw new InputFileError(root, dir === undefined
-      ? "the default dataset is missing; pass --data DIR (a folder with MNIST/Fashion-MNIST IDX files) or install dataset-fashion-mnist"
-      : "no such directory (--data wants a folder with MNIST/Fashion-MNIST IDX files)");
+    throw new InputFileError(root, (o) => dir === undefined
+      ? `the default dataset is missing; pass ${o("data")} DIR (a folder with MNIST/Fashion-MNIST IDX files) or install dataset-fashion-mnist`
+      : `no such directory (${o("data")} wants a folder with MNIST/Fashion-MNIST IDX files)`);
   }
-  if (!st.isDirectory()) throw new InputFileError(root, "is not a directory (--data wants a folder with MNIST/Fashion-MNIST IDX files)");
+  if (!st.isDirectory()) throw new InputFileError(root, (o) => `is not a directory (${o("data")} wants a folder with MNIST/Fashion-MNIST IDX files)`);
   const pair = findIdxPair(root, split);
   if (!pair) {
     const p = PREFIX[split][0];

@@ -8,7 +8,7 @@ import { batchNormStatsGraph, RunningStats } from "./recalibrate.js";
 import { makeBatch, sequentialBatches, epochOrder } from "../data/batches.js";
 import type { Normalization } from "../structure/normalization.js";
 import type { Dataset } from "../data/dataset.js";
-import { BnnasError, UsageError } from "../errors.js";
+import { BnnasError, OptionError, UsageError } from "../errors.js";
 import { GraphIndex } from "../onnx/graph.js";
 
 export interface EvalOptions {
@@ -64,7 +64,7 @@ export function modelInput(model: ModelProto, ds: Pick<Dataset, "channels" | "he
 export async function evaluate(model: ModelProto, data: Dataset, norm: Normalization, options: EvalOptions = {}, file = "<model>"): Promise<EvalResult> {
   const batch = options.batch ?? 256;
   const total = Math.min(data.count, options.limit ?? data.count);
-  if (total < 1) throw new UsageError("nothing to evaluate (--limit must be at least 1)");
+  if (total < 1) throw new OptionError("limit", (o) => `nothing to evaluate (${o} must be at least 1)`);
   const io = modelInput(model, data, file);
   const session = await Session.create(model, { device: options.device, threads: options.threads });
   let correct = 0;
@@ -128,7 +128,7 @@ export function recalibrationBatches(count: number, batches: number, batch: numb
  */
 export async function recalibrateBatchNorm(model: ModelProto, train: Dataset, norm: Normalization, options: RecalibrateOptions, file = "<model>"): Promise<{ model: ModelProto; batchNorms: number; images: number }> {
   const batch = options.batch ?? 128;
-  if (options.batches < 1) throw new UsageError("--recalibrate-bn takes a number of batches >= 1");
+  if (options.batches < 1) throw new OptionError("recalibrateBn", (o) => `${o} takes a number of batches >= 1`);
   if (batch < 2) throw new UsageError("BatchNorm recalibration needs batches of at least 2 images");
   const stats = batchNormStatsGraph(model, file);
   const io = modelInput(stats.model, train, file);

@@ -33,7 +33,7 @@ export interface RuntimeOptions {
 export const CUDA_HELP =
   "the CUDA execution provider is not installed: reinstall onnxruntime-node with its CUDA libraries " +
   "(remove `onnxruntime-node-install=skip` from .npmrc, or run `npm rebuild onnxruntime-node --onnxruntime-node-install=cuda12` " +
-  "on a machine with CUDA 12 and cuDNN 9), then pass --device cuda again";
+  "on a machine with CUDA 12 and cuDNN 9), then ask for CUDA again";
 
 export function cudaAvailable(): boolean {
   return ort.listSupportedBackends().some((b) => b.name === "cuda" && b.bundled);
@@ -81,7 +81,7 @@ export class Session {
       sessionOptions.intraOpNumThreads = options.threads;
       sessionOptions.interOpNumThreads = 1;
     }
-    if (device === "cuda" && !cudaAvailable()) throw new BnnasError(`--device cuda: ${CUDA_HELP}`);
+    if (device === "cuda" && !cudaAvailable()) throw new BnnasError((o) => `${o("device")} cuda: ${CUDA_HELP}`);
     try {
       return new Session(await ort.InferenceSession.create(bytes, sessionOptions));
     } catch (e) {

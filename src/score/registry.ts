@@ -1,5 +1,5 @@
 /** The indicators `--indicator` can name; add new ones here. */
-import { UsageError } from "../errors.js";
+import { OptionError } from "../errors.js";
 import type { Indicator } from "./indicator.js";
 import { bnIndicator } from "./bn.js";
 
@@ -7,6 +7,6 @@ export const INDICATORS: readonly Indicator[] = [bnIndicator];
 
 export function getIndicator(name: string): Indicator {
   const found = INDICATORS.find((i) => i.name === name);
-  if (!found) throw new UsageError(`--indicator must be one of ${INDICATORS.map((i) => i.name).join(", ")}, not '${name}'`);
+  if (!found) throw new OptionError("indicator", (o) => `${o} must be one of ${INDICATORS.map((i) => i.name).join(", ")}, not '${name}'`);
   return found;
 }

@@ -2,7 +2,7 @@
  * Search strategies behind one interface: a problem, constraints, K and a seed in; the best K
  * architectures out, best first (ranked by compareEvaluated).
  */
-import { UsageError } from "../errors.js";
+import { OptionError } from "../errors.js";
 import type { Constraints, Evaluated, SearchProblem } from "./problem.js";
 import { exactTopK } from "./exact.js";
 import { evolutionSearch } from "./evolution.js";
@@ -30,6 +30,6 @@ export const STRATEGY_NAMES = STRATEGIES.map((s) => s.name);
 
 export function getStrategy(name: string): SearchStrategy {
   const s = STRATEGIES.find((x) => x.name === name);
-  if (!s) throw new UsageError(`--search must be one of ${STRATEGY_NAMES.join(", ")}, not '${name}'`);
+  if (!s) throw new OptionError("search", (o) => `${o} must be one of ${STRATEGY_NAMES.join(", ")}, not '${name}'`);
   return s;
 }

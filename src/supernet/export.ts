@@ -17,7 +17,7 @@ import { int64Tensor } from "../onnx/tensor.js";
 import { writeModel } from "../model/model-io.js";
 import { Emitter } from "../ops/emitter.js";
 import { opKind } from "../ops/index.js";
-import { UsageError, SpaceError } from "../errors.js";
+import { OptionError, SpaceError } from "../errors.js";
 import { resolveSpace, type PlacedOp, type ResolvedSpace } from "../space/resolve.js";
 import type { SpaceSpec } from "../space/spec.js";
 import { validateSpace } from "../space/validate.js";
@@ -63,7 +63,7 @@ function emitFixed(em: Emitter, ops: readonly PlacedOp[], prefix: string, input:
 export function buildSupernet(input: SpaceSpec, options: BuildOptions = {}): { model: ModelProto; manifest: Manifest; resolved: ResolvedSpace } {
   const spec = validateSpace(input);
   const seed = options.seed ?? 0;
-  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new UsageError(`--seed takes a whole number from 0 to 4294967295, not ${seed}`);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new OptionError("seed", (o) => `${o} takes a whole number from 0 to 4294967295, not ${seed}`);
   const unbiased = options.unbiased ?? false;
   const r = resolveSpace(spec, unbiased);
   const total = supernetParams(r);

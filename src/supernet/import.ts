@@ -17,7 +17,7 @@
 import type { ModelProto, NodeProto, ValueInfoProto } from "../onnx/proto.js";
 import { GraphIndex, attrInt, attrInts, staticShape } from "../onnx/graph.js";
 import { FLOAT_TYPES } from "../model/check.js";
-import { FoldedBatchNormError, NotASupernetError, UsageError } from "../errors.js";
+import { FoldedBatchNormError, NotASupernetError, OptionError } from "../errors.js";
 import type { BatchNormRef, CandidateInfo, LayerInfo, MaskRef, SupernetStructure } from "../structure/structure.js";
 
 export interface ImportOptions {
@@ -339,10 +339,10 @@ export function assignByPattern(structure: SupernetStructure, model: ModelProto,
   try {
     re = new RegExp(pattern);
   } catch (e) {
-    throw new UsageError(`--pattern '${pattern}' is not a valid regular expression (${(e as Error).message})`);
+    throw new OptionError("pattern", (o) => `${o} '${pattern}' is not a valid regular expression (${(e as Error).message})`);
   }
   if (!/\(\?<layer>/.test(pattern) || !/\(\?<cand>/.test(pattern)) {
-    throw new UsageError(`--pattern '${pattern}' needs the named groups (?<layer>...) and (?<cand>...), e.g. 'blocks\\.(?<layer>\\d+)\\.(?<cand>\\d+)\\.'`);
+    throw new OptionError("pattern", (o) => `${o} '${pattern}' needs the named groups (?<layer>...) and (?<cand>...), e.g. 'blocks\\.(?<layer>\\d+)\\.(?<cand>\\d+)\\.'`);
   }
   const index = new GraphIndex(model.graph!);
   const order = index.topoOrder();
@@ -351,27 +351,28 @@ export function assignByPattern(structure: SupernetStructure, model: ModelProto,
     if (n.opType !== "BatchNormalization") continue;
     const m = re.exec(n.input[1] ?? "");
     if (!m?.groups) continue;
-    const layer = Number(m.groups.layer);
-    const cand = Number(m.groups.cand);
+    const { layer: layerText, cand: candText } = m.groups;
+    const layer = Number(layerText);
+    const cand = Number(candText);
     if (!Number.isInteger(layer) || !Number.isInteger(cand)) {
-      throw new UsageError(`--pattern: initializer '${n.input[1]}' gives layer '${m.groups.layer}' and cand '${m.groups.cand}'; both must be whole numbers`);
+      throw new OptionError("pattern", (o) => `${o}: initializer '${n.input[1]}' gives layer '${layerText}' and cand '${candText}'; both must be whole numbers`);
     }
     matches.push({ layer, cand, bn: batchNormRef(n, index, file) });
   }
-  if (matches.length === 0) throw new UsageError(`--pattern '${pattern}' matches no BatchNorm scale initializer in ${file}`);
+  if (matches.length === 0) throw new OptionError("pattern", (o) => `${o} '${pattern}' matches no BatchNorm scale initializer in ${file}`);
   const L = structure.layers.length;
   const values = [...new Set(matches.map((m) => m.layer))].sort((a, b) => a - b);
   let layerOf: (v: number) => number;
   if (values.every((v) => v >= 0 && v < L)) layerOf = (v) => v;
   else if (values.length === L) layerOf = (v) => values.indexOf(v);
-  else throw new UsageError(`--pattern: the layer group takes ${values.length} values (${values.join(", ")}) but ${file} has ${L} choice layers (0..${L - 1})`);
+  else throw new OptionError("pattern", (o) => `${o}: the layer group takes ${values.length} values (${values.join(", ")}) but ${file} has ${L} choice layers (0..${L - 1})`);
   for (const layer of structure.layers) for (const c of layer.candidates) c.batchNorms = [];
   for (const m of matches) {
     const l = layerOf(m.layer);
     const cand = structure.layers[l]!.candidates.find((c) => c.position === m.cand);
     if (!cand) {
       const have = structure.layers[l]!.candidates.map((c) => c.position).join(", ");
-      throw new UsageError(`--pattern: initializer '${m.bn.scale}' names candidate ${m.cand} of layer ${l}, which has mask positions ${have}`);
+      throw new OptionError("pattern", (o) => `${o}: initializer '${m.bn.scale}' names candidate ${m.cand} of layer ${l}, which has mask positions ${have}`);
     }
     cand.batchNorms.push(m.bn);
   }

@@ -13,7 +13,7 @@ import type { SupernetStructure } from "../structure/structure.js";
 import type { Dataset } from "../data/dataset.js";
 import { batchesPerEpoch, epochOrder, makeBatch } from "../data/batches.js";
 import type { Normalization } from "../structure/normalization.js";
-import { NumericError, UsageError } from "../errors.js";
+import { NumericError, OptionError } from "../errors.js";
 import { createSampler, type SamplerKind } from "./sampler.js";
 import { Sgd, clipGradValues } from "./sgd.js";
 import { learningRate, type LrSchedule } from "./schedule.js";
@@ -151,99 +151,104 @@ export function plannedSteps(config: Pick<TrainConfig, "epochs" | "steps">, step
   return Math.min(byEpochs, config.steps ?? Infinity);
 }
 
-export async function train(run: TrainRun): Promise<TrainResult> {
-  const { config, data, structure, engine } = run;
-  const stepsPerEpoch = batchesPerEpoch(data.count, config.batch);
-  if (stepsPerEpoch === 0) throw new UsageError(`--batch ${config.batch} is larger than the training data (${data.count} images in ${data.source})`);
-  const total = plannedSteps(config, stepsPerEpoch);
-  const bns = batchNormTable(run.model, run.file);
-  const state = new TrainState(run.model, bns, run.file);
-  const sgd = new Sgd({
-    momentum: config.momentum,
-    weightDecay: config.weightDecay,
-    decays: (name) => config.weightDecayBn || !state.isBatchNormParam(name),
-  });
-  const sampler = createSampler(config.sampler, allowedPositions(structure), config.seed, config.arch);
-  const identity = {
-    fingerprint: run.checkpoint?.fingerprint ?? "",
-    config: { ...config, totalSteps: total },
-    data: { source: data.source, count: data.count },
-  };
+/** What one step's paths produced together: the mean loss, correct count, images seen and summed gradients. */
+interface StepOutcome {
+  loss: number;
+  correct: number;
+  seen: number;
+  grads: Map<string, Float32Array>;
+}
 
-  let progress: RunProgress = { step: 0, epochLoss: 0, epochCorrect: 0, epochSeen: 0, epochSteps: 0, recent: [], history: [] };
-  let resumedFrom: number | undefined;
-  const ck = run.checkpoint;
-  // A run killed while writing its checkpoint left a temporary file beside it; the checkpoint
-  // itself is intact (rename is atomic), so the leftover is only clutter: remove it.
-  if (ck) removeStaleTemps(ck.file);
-  if (ck?.resume) {
-    const saved = readCheckpoint<RunProgress>(ck.file);
-    if (saved) {
-      checkIdentity(saved.identity, identity, ck.file);
-      for (const [name, v] of saved.tensors.param) state.ensureParam(name).set(v);
-      for (const [name, v] of saved.tensors.running) {
-        const r = state.running.get(name);
-        if (!r || r.length !== v.length) throw new UsageError(`--resume: ${ck.file} holds running statistics '${name}' that this supernet does not have`);
-        r.set(v);
-      }
-      // decodeCheckpoint returns fresh arrays: the buffers can be taken as they are.
-      for (const [name, v] of saved.tensors.momentum) sgd.buffers.set(name, v);
-      progress = saved.progress;
-      resumedFrom = progress.step;
-    }
+/**
+ * One run of the loop, in the order a reader follows it: `restore` (resume from a checkpoint),
+ * then per step `batchAt` -> `forwardBackward` (every sampled path, statistics updated) ->
+ * `update` (checks, clipping, SGD) -> `account` (metrics, epoch records, checkpoints), and
+ * `finish` (write the values back, summarise).
+ */
+class TrainingLoop {
+  readonly stepsPerEpoch: number;
+  readonly total: number;
+  private readonly bns;
+  private readonly state: TrainState;
+  private readonly sgd: Sgd;
+  private readonly sampler;
+  private readonly identity: Record<string, unknown>;
+  private progress: RunProgress = { step: 0, epochLoss: 0, epochCorrect: 0, epochSeen: 0, epochSteps: 0, recent: [], history: [] };
+  private resumedFrom: number | undefined;
+  private readonly times: number[] = [];
+  private order: Uint32Array | undefined;
+  private orderEpoch = -1;
+  private ranThisCall = 0;
+
+  constructor(private readonly run: TrainRun) {
+    const { config, data, structure } = run;
+    this.stepsPerEpoch = batchesPerEpoch(data.count, config.batch);
+    if (this.stepsPerEpoch === 0) throw new OptionError("batch", (o) => `${o} ${config.batch} is larger than the training data (${data.count} images in ${data.source})`);
+    this.total = plannedSteps(config, this.stepsPerEpoch);
+    this.bns = batchNormTable(run.model, run.file);
+    this.state = new TrainState(run.model, this.bns, run.file);
+    const state = this.state;
+    this.sgd = new Sgd({ momentum: config.momentum, weightDecay: config.weightDecay, decays: (name) => config.weightDecayBn || !state.isBatchNormParam(name) });
+    this.sampler = createSampler(config.sampler, allowedPositions(structure), config.seed, config.arch);
+    this.identity = { fingerprint: run.checkpoint?.fingerprint ?? "", config: { ...config, totalSteps: this.total }, data: { source: data.source, count: data.count } };
   }
 
-  const saveCheckpoint = () => {
+  /** Continues from the checkpoint when asked to and one exists; clears a killed write's leftover. */
+  restore(): void {
+    const ck = this.run.checkpoint;
     if (!ck) return;
-    const c: Checkpoint<RunProgress> = {
-      identity,
-      progress,
-      tensors: { param: state.params, momentum: sgd.buffers, running: state.running },
-    };
-    writeCheckpoint(ck.file, c);
-  };
-  const recordEpoch = (complete: boolean) => {
-    const epoch = complete ? progress.step / stepsPerEpoch : Math.floor(progress.step / stepsPerEpoch) + 1;
-    progress.history.push({
-      epoch,
-      step: progress.step,
-      complete,
-      loss: progress.epochLoss / Math.max(1, progress.epochSteps),
-      accuracy: progress.epochCorrect / Math.max(1, progress.epochSeen),
-      ...indicatorSnapshot(structure, state.params),
-    });
-    progress.epochLoss = progress.epochCorrect = progress.epochSeen = progress.epochSteps = 0;
-  };
-
-  const times: number[] = [];
-  let order: Uint32Array | undefined;
-  let orderEpoch = -1;
-  let ranThisCall = 0;
-  while (progress.step < total) {
-    if (run.stopAfter !== undefined && ranThisCall >= run.stopAfter) break;
-    const started = performance.now();
-    const step = progress.step;
-    const epoch = Math.floor(step / stepsPerEpoch);
-    const inEpoch = step % stepsPerEpoch;
-    if (epoch !== orderEpoch) {
-      order = epochOrder(data.count, config.seed, epoch);
-      orderEpoch = epoch;
+    // A run killed while writing its checkpoint left a temporary file beside it; the checkpoint
+    // itself is intact (rename is atomic), so the leftover is only clutter: remove it.
+    removeStaleTemps(ck.file);
+    if (!ck.resume) return;
+    const saved = readCheckpoint<RunProgress>(ck.file);
+    if (!saved) return;
+    checkIdentity(saved.identity, this.identity, ck.file);
+    for (const [name, v] of saved.tensors.param) this.state.ensureParam(name).set(v);
+    for (const [name, v] of saved.tensors.running) {
+      const r = this.state.running.get(name);
+      if (!r || r.length !== v.length) throw new OptionError("resume", (o) => `${o}: ${ck.file} holds running statistics '${name}' that this supernet does not have`);
+      r.set(v);
     }
-    const { x, labels } = makeBatch(data, order!.subarray(inEpoch * config.batch, (inEpoch + 1) * config.batch), run.norm);
+    // decodeCheckpoint returns fresh arrays: the buffers can be taken as they are.
+    for (const [name, v] of saved.tensors.momentum) this.sgd.buffers.set(name, v);
+    this.progress = saved.progress;
+    this.resumedFrom = this.progress.step;
+  }
 
+  /** Whether another step runs in this call. */
+  more(): boolean {
+    if (this.progress.step >= this.total) return false;
+    return this.run.stopAfter === undefined || this.ranThisCall < this.run.stopAfter;
+  }
+
+  /** The batch of `step`: the epoch's seeded order (made once per epoch), sliced. */
+  private batchAt(step: number) {
+    const { data, config, norm } = this.run;
+    const epoch = Math.floor(step / this.stepsPerEpoch);
+    const inEpoch = step % this.stepsPerEpoch;
+    if (epoch !== this.orderEpoch) {
+      this.order = epochOrder(data.count, config.seed, epoch);
+      this.orderEpoch = epoch;
+    }
+    return makeBatch(data, this.order!.subarray(inEpoch * config.batch, (inEpoch + 1) * config.batch), norm);
+  }
+
+  /**
+   * Runs every path of the step on the batch. With --sampler fair the K paths share the batch;
+   * each path's forward updates the running statistics of its BNs, as K PyTorch forwards would,
+   * and the gradients are summed (FairNAS).
+   */
+  private async forwardBackward(step: number, x: Tensor, labels: Int32Array): Promise<StepOutcome> {
+    const { engine } = this.run;
     const grads = new Map<string, Float32Array>();
     let lossSum = 0;
     let correct = 0;
-    // With --sampler fair the K paths share the batch; each path's forward updates the running
-    // statistics of its BNs, as K PyTorch forwards would, and the gradients are summed (FairNAS).
-    const paths = sampler.paths(step);
+    const paths = this.sampler.paths(step);
     for (const path of paths) {
-      for (const name of engine.trainableOnPath(path)) state.ensureParam(name);
-      const r = await engine.step(path, x, labels, state.params);
-      if (!Number.isFinite(r.loss)) {
-        throw new NumericError(`training diverged at step ${step + 1} (loss ${r.loss}, path ${path.join(",")}); ` +
-          `nothing was written${ck ? `, the last good checkpoint ${ck.file} is kept (resume from it with a lower --lr or with --clip)` : ""}; try a lower --lr or --clip`);
-      }
+      for (const name of engine.trainableOnPath(path)) this.state.ensureParam(name);
+      const r = await engine.step(path, x, labels, this.state.params);
+      if (!Number.isFinite(r.loss)) throw this.diverged(step, `loss ${r.loss}, path ${path.join(",")}`);
       lossSum += r.loss;
       correct += r.correct;
       for (const [name, g] of r.grads) {
@@ -253,59 +258,115 @@ export async function train(run: TrainRun): Promise<TrainResult> {
         else for (let i = 0; i < acc.length; i++) acc[i] = acc[i]! + g[i]!;
       }
       for (const [node, stats] of r.batchStats) {
-        const bn = bns.get(node);
+        const bn = this.bns.get(node);
         if (!bn) throw new Error(`the engine returned batch statistics for '${node}', which is not a BatchNormalization node`);
-        updateRunningStats(state.running.get(bn.mean)!, state.running.get(bn.var)!, stats);
+        updateRunningStats(this.state.running.get(bn.mean)!, this.state.running.get(bn.var)!, stats);
       }
     }
-    for (const [name, g] of grads) {
-      for (const v of g) if (!Number.isFinite(v)) throw new NumericError(`training diverged at step ${step + 1} (the gradient of '${name}' is not finite); nothing was written${ck ? `, the last good checkpoint ${ck.file} is kept (resume from it with a lower --lr or with --clip)` : ""}; try a lower --lr or --clip`);
-    }
+    return { loss: lossSum / paths.length, correct, seen: labels.length * paths.length, grads };
+  }
+
+  /** Refuses non-finite gradients, clips, and applies SGD at the step's learning rate; returns it. */
+  private update(step: number, grads: Map<string, Float32Array>): number {
+    const { config } = this.run;
+    for (const [name, g] of grads) for (const v of g) if (!Number.isFinite(v)) throw this.diverged(step, `the gradient of '${name}' is not finite`);
     if (config.clip !== undefined) clipGradValues(grads, config.clip);
-    const lr = learningRate(config.schedule, config.lr, step, total);
-    sgd.step(state.params, grads, lr);
+    const lr = learningRate(config.schedule, config.lr, step, this.total);
+    this.sgd.step(this.state.params, grads, lr);
+    return lr;
+  }
 
-    const loss = lossSum / paths.length;
-    const seen = labels.length * paths.length;
-    progress.step = step + 1;
-    progress.epochLoss += loss;
-    progress.epochCorrect += correct;
-    progress.epochSeen += seen;
-    progress.epochSteps += 1;
-    progress.recent.push([loss, correct, seen]);
-    if (progress.recent.length > RECENT_WINDOW) progress.recent.shift();
-    const epochDone = inEpoch === stepsPerEpoch - 1;
-    if (epochDone) recordEpoch(true);
-    ranThisCall += 1;
-    const due = ck && (ck.every > 0 ? progress.step % ck.every === 0 : epochDone);
-    if (due || progress.step === total) {
-      if (progress.step === total && !epochDone && progress.epochSteps > 0) recordEpoch(false);
-      saveCheckpoint();
+  /** Metrics, the epoch record at an epoch's end, and the checkpoint when one is due. */
+  private account(step: number, o: StepOutcome): void {
+    const p = this.progress;
+    p.step = step + 1;
+    p.epochLoss += o.loss;
+    p.epochCorrect += o.correct;
+    p.epochSeen += o.seen;
+    p.epochSteps += 1;
+    p.recent.push([o.loss, o.correct, o.seen]);
+    if (p.recent.length > RECENT_WINDOW) p.recent.shift();
+    const epochDone = step % this.stepsPerEpoch === this.stepsPerEpoch - 1;
+    if (epochDone) this.recordEpoch(true);
+    this.ranThisCall += 1;
+    const ck = this.run.checkpoint;
+    const due = ck && (ck.every > 0 ? p.step % ck.every === 0 : epochDone);
+    if (due || p.step === this.total) {
+      if (p.step === this.total && !epochDone && p.epochSteps > 0) this.recordEpoch(false);
+      this.saveCheckpoint();
     }
-    const ms = performance.now() - started;
-    times.push(ms);
-    run.onStep?.({ step: progress.step, total, loss, accuracy: correct / seen, lr, ms });
   }
 
-  const complete = progress.step >= total;
-  if (complete) {
-    const bad = state.firstNonFinite();
-    if (bad) throw new NumericError(`training produced non-finite values in '${bad}'; nothing was written; try a lower --lr or --clip`);
-    state.writeBack();
+  /** One training step, start to end. */
+  async step(): Promise<void> {
+    const started = performance.now();
+    const step = this.progress.step;
+    const { x, labels } = this.batchAt(step);
+    const outcome = await this.forwardBackward(step, x, labels);
+    const lr = this.update(step, outcome.grads);
+    this.account(step, outcome);
+    const ms = performance.now() - started;
+    this.times.push(ms);
+    this.run.onStep?.({ step: this.progress.step, total: this.total, loss: outcome.loss, accuracy: outcome.correct / outcome.seen, lr, ms });
   }
-  const recentSeen = progress.recent.reduce((s, r) => s + r[2], 0);
-  return {
-    steps: progress.step,
-    totalSteps: total,
-    stepsPerEpoch,
-    stepsThisRun: ranThisCall,
-    complete,
-    resumedFrom,
-    finalLoss: progress.recent.reduce((s, r) => s + r[0], 0) / Math.max(1, progress.recent.length),
-    finalAccuracy: progress.recent.reduce((s, r) => s + r[1], 0) / Math.max(1, recentSeen),
-    msPerStep: median(times),
-    history: progress.history,
-  };
+
+  /** Writes the trained values into the model (a complete run only) and summarises the run. */
+  finish(): TrainResult {
+    const p = this.progress;
+    const complete = p.step >= this.total;
+    if (complete) {
+      const bad = this.state.firstNonFinite();
+      if (bad) throw new NumericError((o) => `training produced non-finite values in '${bad}'; nothing was written; try a lower ${o("lr")} or ${o("clip")}`);
+      this.state.writeBack();
+    }
+    const recentSeen = p.recent.reduce((s, r) => s + r[2], 0);
+    return {
+      steps: p.step,
+      totalSteps: this.total,
+      stepsPerEpoch: this.stepsPerEpoch,
+      stepsThisRun: this.ranThisCall,
+      complete,
+      resumedFrom: this.resumedFrom,
+      finalLoss: p.recent.reduce((s, r) => s + r[0], 0) / Math.max(1, p.recent.length),
+      finalAccuracy: p.recent.reduce((s, r) => s + r[1], 0) / Math.max(1, recentSeen),
+      msPerStep: median(this.times),
+      history: p.history,
+    };
+  }
+
+  private recordEpoch(complete: boolean): void {
+    const p = this.progress;
+    const epoch = complete ? p.step / this.stepsPerEpoch : Math.floor(p.step / this.stepsPerEpoch) + 1;
+    p.history.push({
+      epoch,
+      step: p.step,
+      complete,
+      loss: p.epochLoss / Math.max(1, p.epochSteps),
+      accuracy: p.epochCorrect / Math.max(1, p.epochSeen),
+      ...indicatorSnapshot(this.run.structure, this.state.params),
+    });
+    p.epochLoss = p.epochCorrect = p.epochSeen = p.epochSteps = 0;
+  }
+
+  private saveCheckpoint(): void {
+    const ck = this.run.checkpoint;
+    if (!ck) return;
+    const c: Checkpoint<RunProgress> = { identity: this.identity, progress: this.progress, tensors: { param: this.state.params, momentum: this.sgd.buffers, running: this.state.running } };
+    writeCheckpoint(ck.file, c);
+  }
+
+  private diverged(step: number, what: string): NumericError {
+    const ck = this.run.checkpoint;
+    return new NumericError((o) => `training diverged at step ${step + 1} (${what}); nothing was written` +
+      `${ck ? `, the last good checkpoint ${ck.file} is kept (resume from it with a lower ${o("lr")} or with ${o("clip")})` : ""}; try a lower ${o("lr")} or ${o("clip")}`);
+  }
+}
+
+export async function train(run: TrainRun): Promise<TrainResult> {
+  const loop = new TrainingLoop(run);
+  loop.restore();
+  while (loop.more()) await loop.step();
+  return loop.finish();
 }
 
 /** Refuses to resume a checkpoint made from another supernet, other data or other options. */
@@ -322,7 +383,7 @@ function checkIdentity(saved: Record<string, unknown>, now: Record<string, unkno
   for (const key of new Set([...a.keys(), ...b.keys()])) {
     if (a.get(key) !== b.get(key)) {
       const what = key === "fingerprint" ? "a different supernet file" : `${key} = ${a.get(key) ?? "(unset)"}, now ${b.get(key) ?? "(unset)"}`;
-      throw new UsageError(`--resume: ${file} was made with ${what}; rerun with the same supernet, data and options, or delete the checkpoint to start over`);
+      throw new OptionError("resume", (o) => `${o}: ${file} was made with ${what}; rerun with the same supernet, data and options, or delete the checkpoint to start over`);
     }
   }
 }

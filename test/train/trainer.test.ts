@@ -123,7 +123,7 @@ describe("trainer (deterministic fake engine)", () => {
     await train(first.run);
     const other = setup({ lr: 0.2 });
     other.run.checkpoint = { file, every: 2, resume: true, fingerprint: "f" };
-    await expect(train(other.run)).rejects.toThrow(/--resume: .*config\.lr = 0\.1, now 0\.2/);
+    await expect(train(other.run)).rejects.toThrow(/^resume: .*config\.lr = 0\.1, now 0\.2/);
     const otherNet = setup();
     otherNet.run.checkpoint = { file, every: 2, resume: true, fingerprint: "g" };
     await expect(train(otherNet.run)).rejects.toThrow(/a different supernet file/);
@@ -150,7 +150,7 @@ describe("trainer (deterministic fake engine)", () => {
 
   it("refuses a batch larger than the data", async () => {
     await expect(train(setup({ batch: 41 }).run)).rejects.toThrow(UsageError);
-    await expect(train(setup({ batch: 41 }).run)).rejects.toThrow(/--batch 41 is larger than the training data \(40 images in memory\)/);
+    await expect(train(setup({ batch: 41 }).run)).rejects.toThrow(/^batch 41 is larger than the training data \(40 images in memory\)/);
   });
 
   it("caps with --steps and counts epochs: steps alone run past one epoch, both take the smaller", async () => {
