@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Random } from "../../src/util/random.js";
-import { compareEvaluated, evaluate, feasible, type Constraints, type Evaluated, type SearchProblem } from "../../src/search/problem.js";
+import type { Constraints, Evaluated, SearchProblem } from "../../src/search/problem.js";
 import { exactTopK } from "../../src/search/exact.js";
 import { evolutionSearch } from "../../src/search/evolution.js";
 import { randomSearch } from "../../src/search/random.js";
@@ -24,19 +24,51 @@ function randomProblem(rng: Random, L: number, K: number, ties: boolean): Search
   };
 }
 
+/*
+ * The oracle's own reading of the definitions (src/search/problem.ts, exact.ts), sharing no code
+ * with what it checks: an architecture's score is the sum over layers, in layer order, of its
+ * candidate's indicator score; its MACs and params are the fixed part's plus each candidate's; it
+ * is feasible when MACs <= maxMacs, MACs >= minMacs and params <= maxParams (each limit optional);
+ * the ranking is higher score first, then fewer MACs, then the lexicographically smaller arch.
+ */
+function oracleEvaluate(p: SearchProblem, arch: readonly number[]): Evaluated {
+  let score = 0, macs = p.fixed.macs, params = p.fixed.params;
+  arch.forEach((position, l) => {
+    score += p.layers[l]!.score[position]!;
+    macs += p.layers[l]!.macs[position]!;
+    params += p.layers[l]!.params[position]!;
+  });
+  return { arch: [...arch], score, macs, params };
+}
+
+function oracleFeasible(c: Constraints, e: { macs: number; params: number }): boolean {
+  if (c.maxMacs !== undefined && e.macs > c.maxMacs) return false;
+  if (c.minMacs !== undefined && e.macs < c.minMacs) return false;
+  if (c.maxParams !== undefined && e.params > c.maxParams) return false;
+  return true;
+}
+
+/** Negative when `a` ranks before `b`. */
+function oracleRank(a: Evaluated, b: Evaluated): number {
+  if (a.score > b.score) return -1;
+  if (a.score < b.score) return 1;
+  if (a.macs < b.macs) return -1;
+  if (a.macs > b.macs) return 1;
+  const i = a.arch.findIndex((v, j) => v !== b.arch[j]);
+  return i < 0 ? 0 : a.arch[i]! < b.arch[i]! ? -1 : 1;
+}
+
+/** Every architecture, as the cartesian product of the layers' choices. */
+function allArchs(p: SearchProblem): number[][] {
+  return p.layers.reduce<number[][]>((prefixes, layer) => prefixes.flatMap((a) => layer.choices.map((c) => [...a, c])), [[]]);
+}
+
 function bruteForce(p: SearchProblem, c: Constraints, top: number): Evaluated[] {
-  const all: Evaluated[] = [];
-  const arch = new Array<number>(p.layers.length).fill(0);
-  const rec = (l: number) => {
-    if (l === p.layers.length) {
-      const e = evaluate(p, arch);
-      if (feasible(c, e.macs, e.params)) all.push(e);
-      return;
-    }
-    for (const ch of p.layers[l]!.choices) { arch[l] = ch; rec(l + 1); }
-  };
-  rec(0);
-  return all.sort(compareEvaluated).slice(0, top);
+  return allArchs(p)
+    .map((arch) => oracleEvaluate(p, arch))
+    .filter((e) => oracleFeasible(c, e))
+    .sort(oracleRank)
+    .slice(0, top);
 }
 
 function totals(p: SearchProblem) {
@@ -94,9 +126,10 @@ describe("heuristic searches never beat exact", () => {
       const exact = exactTopK(p, c, 5);
       for (const found of [evolutionSearch(p, c, 5, t), randomSearch(p, c, 5, t)]) {
         expect(found.length).toBeGreaterThan(0);
-        for (const e of found) expect(feasible(c, e.macs, e.params)).toBe(true);
+        for (const e of found) expect(oracleFeasible(c, e), `${e.arch}`).toBe(true);
+        for (const e of found) expect(e).toEqual(oracleEvaluate(p, e.arch));
         for (let i = 0; i < found.length && i < exact.length; i++) expect(found[i]!.score).toBeLessThanOrEqual(exact[i]!.score);
-        expect(found).toEqual([...found].sort(compareEvaluated));
+        expect(found).toEqual([...found].sort(oracleRank));
       }
     });
   }
@@ -130,8 +163,12 @@ describe("exact search with massive ties", () => {
     const best = exactTopK(p, { maxMacs: 400e6 }, 5, stats);
     expect(best.length).toBe(5);
     expect(stats.nodes).toBeLessThan(1e6);
-    // the best is all-non-identity (score 21) if it fits, else fewest MACs among the top score
-    for (let i = 1; i < best.length; i++) expect(compareEvaluated(best[i - 1]!, best[i]!)).toBeLessThan(0);
+    // Every layer's cheapest scoring candidate costs at most 25e6, so all 21 fit in 400e6: the best
+    // scores 21, and among those, the first is the one with each layer's cheapest such candidate.
+    const cheapest = p.layers.map((l) => l.choices.slice(0, K - 1).reduce((a, b) => (l.macs[b]! < l.macs[a]! ? b : a)));
+    expect(best[0]).toEqual(oracleEvaluate(p, cheapest));
+    for (const e of best) expect(e.score).toBe(L);
+    for (let i = 1; i < best.length; i++) expect(oracleRank(best[i - 1]!, best[i]!)).toBeLessThan(0);
   });
 
   it("tied scores with small spaces still equal brute force (ties broken by MACs, then arch)", () => {
