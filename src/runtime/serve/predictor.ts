@@ -51,6 +51,11 @@ export interface QueueOptions {
   maxRunImages?: number;
   /** Largest total input waiting in the queue, in bytes (default 128 MiB). */
   maxQueuedBytes?: number;
+  /**
+   * Awaited before each run, with the session already taken: a run starts only once it resolves.
+   * Tests hold runs with it to fill the queue without depending on how fast runs are.
+   */
+  beforeRun?: () => Promise<void>;
 }
 
 interface Job {
@@ -67,12 +72,14 @@ export class Predictor {
   private closed = false;
   private readonly maxRunImages: number;
   private readonly maxQueuedBytes: number;
+  private readonly beforeRun: (() => Promise<void>) | undefined;
   /** Runs done and images predicted (for tests and logs). */
   readonly stats = { runs: 0, images: 0, largestRun: 0 };
 
   private constructor(private readonly session: Session, readonly info: ModelInfo, queue: QueueOptions = {}) {
     this.maxRunImages = queue.maxRunImages ?? 64;
     this.maxQueuedBytes = queue.maxQueuedBytes ?? 128 * 1024 * 1024;
+    this.beforeRun = queue.beforeRun;
   }
 
   /**
@@ -160,6 +167,7 @@ export class Predictor {
   }
 
   private async runBatch(x: Float32Array, n: number): Promise<Prediction[]> {
+    if (this.beforeRun) await this.beforeRun();
     const { channels, height, width } = this.info.image;
     const out = await this.session.run({ [this.info.input.name]: { dims: [n, channels, height, width], data: x } }, [this.info.output]);
     this.stats.runs += 1;
