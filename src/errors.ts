@@ -49,8 +49,8 @@ export class ModelFormatError extends InputFileError {}
 
 /** An output that cannot be written; nothing partial is left behind. */
 export class OutputError extends BnnasError {
-  constructor(readonly file: string, detail: string) {
-    super(`cannot write ${file}: ${detail}`);
+  constructor(readonly file: string, detail: string | NamedMessage) {
+    super(typeof detail === "string" ? `cannot write ${file}: ${detail}` : (name) => `cannot write ${file}: ${detail(name)}`);
   }
 }
 

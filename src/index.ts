@@ -1,7 +1,8 @@
 /**
  * bnnas as a library: declare a search space in TypeScript, export it as an ONNX supernet, load
- * supernets (bnnas or PyTorch convention), score them with the BN indicator, search, and extract
- * subnets. The CLI (src/cli/) is built on exactly these functions.
+ * supernets (bnnas or PyTorch convention), train them, score them with the BN indicator, search,
+ * extract, evaluate and serve subnets. The CLI (src/cli/) is built on exactly these functions:
+ * the pipeline functions (src/pipeline/) are what each command and the demo run.
  */
 export { defineSpace, ops, candidate, fixed, layer } from "./space/define.js";
 export type { SpaceSpec, LayerSpec, CandidateSpec, FixedOpSpec, OpSpec } from "./space/spec.js";
@@ -21,4 +22,13 @@ export { extractSubnet } from "./extract/subnet.js";
 export { readModel, writeModel, decodeModel, encodeModel } from "./model/model-io.js";
 export { loadDataset } from "./data/dataset.js";
 export { evaluate } from "./runtime/eval.js";
+export { train, type TrainConfig, type TrainRun, type TrainResult } from "./train/trainer.js";
+export { createEngine, type EngineOptions, type TrainEngine, type StepResult } from "./train/engine.js";
+export { Predictor } from "./runtime/serve/predictor.js";
+export { startServer, type ServeOptions, type RunningServer } from "./runtime/serve/server.js";
+export { runTraining, type TrainRunRequest, type TrainRunResult } from "./pipeline/train-run.js";
+export { scoreSupernet, searchSupernet, type ArchRow, type SearchRequest, type SearchOutcome } from "./pipeline/search.js";
+export { evaluateFile, type EvaluateRequest, type EvaluateOutcome } from "./pipeline/evaluate.js";
+export { extractToFile, type ExtractRequest, type ExtractOutcome } from "./pipeline/extract.js";
+export { runDemo, type DemoOptions, type DemoSummary } from "./pipeline/demo.js";
 export * from "./errors.js";

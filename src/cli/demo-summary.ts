@@ -1,40 +1,6 @@
-/** The demo's summary: its JSON shape and the text a person reads at the end of `bnnas demo`. */
+/** The text a person reads at the end of `bnnas demo` (the summary itself: pipeline/demo.ts). */
 
-export interface StageRecord {
-  name: string;
-  seconds: number;
-  /** The equivalent command line, so a user can rerun any stage by hand. */
-  command: string;
-}
-
-export interface ArchResult {
-  arch: number[];
-  score: number;
-  macs: number | null;
-  params: number | null;
-}
-
-export interface DemoSummary {
-  out: string;
-  space: string;
-  data: string;
-  files: Record<string, string>;
-  supernet: { parameters: number; candidates: number };
-  training: { steps: number; ms_per_step: number; final_loss: number; final_accuracy: number; bn: string; lr: number };
-  retraining: { steps: number; ms_per_step: number; final_loss: number; final_accuracy: number; lr: number } | null;
-  max_macs: number;
-  chosen: ArchResult;
-  evolution_best: ArchResult;
-  /** Evolution is a heuristic; exact search is optimal, so evolution can only tie it. */
-  evolution_matches_exact: boolean;
-  /** Test accuracy of the chosen path straight after supernet training. */
-  accuracy_before_retraining: number;
-  /** Test accuracy of the extracted subnet (after retraining, unless it was skipped). */
-  accuracy: number;
-  images_per_s: number;
-  stages: StageRecord[];
-  total_seconds: number;
-}
+import type { DemoSummary } from "../pipeline/demo.js";
 
 const millions = (n: number | null) => (n === null ? "?" : `${(n / 1e6).toFixed(2)}M`);
 const percent = (x: number) => `${(100 * x).toFixed(2)}%`;

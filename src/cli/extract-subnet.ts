@@ -1,10 +1,7 @@
 /** `bnnas extract-subnet SUPERNET --arch A -o SUBNET.onnx [--fold-bn] [--external-data]` */
-import { statSync } from "node:fs";
 import type { Command } from "commander";
 import type { ConsoleIO } from "../util/io.js";
-import { parseArch } from "../structure/arch.js";
-import { writeModel } from "../model/model-io.js";
-import { extractWithManifest, openSupernet } from "../extract/from-file.js";
+import { extractToFile } from "../pipeline/extract.js";
 import { normalizationOptions, type NormalizationFlags } from "./normalization.js";
 import { checkOutputIsNotInput } from "./options.js";
 
@@ -32,32 +29,27 @@ export function register(program: Command, io: ConsoleIO): void {
     .option("--json", "print the subnet manifest and statistics as JSON")
     .action((file: string, opts: Options) => {
       checkOutputIsNotInput(file, opts.output);
-      const normalize = normalizationOptions(opts);
-      const src = openSupernet(file, { pattern: opts.pattern });
-      const arch = parseArch(opts.arch, src.structure);
-      const result = extractWithManifest(src, arch, { foldBn: opts.foldBn, normalize });
-      const written = writeModel(opts.output, result.model, { externalData: opts.externalData ? true : "auto" });
-      const size = statSync(opts.output).size + (written.externalDataFile ? statSync(written.externalDataFile).size : 0);
-      const m = result.manifest;
+      const r = extractToFile(file, { arch: opts.arch, output: opts.output, foldBn: opts.foldBn, externalData: opts.externalData, normalize: normalizationOptions(opts), pattern: opts.pattern });
+      const m = r.manifest;
       const stats = {
-        output: opts.output,
-        ...(written.externalDataFile ? { external_data: written.externalDataFile } : {}),
-        bytes: size,
-        nodes: result.model.graph!.node.length,
-        initializers: result.model.graph!.initializer.length,
-        removed_nodes: result.removedNodes,
-        folded_batchnorms: result.fold?.folded ?? 0,
+        output: r.output,
+        ...(r.externalDataFile ? { external_data: r.externalDataFile } : {}),
+        bytes: r.bytes,
+        nodes: r.nodes,
+        initializers: r.initializers,
+        removed_nodes: r.removedNodes,
+        folded_batchnorms: r.fold?.folded ?? 0,
       };
       if (opts.json) {
         io.stdout(`${JSON.stringify({ ...stats, manifest: m })}\n`);
         return;
       }
       const cost = `${m.macs !== undefined ? `${m.macs.toLocaleString("en-US")} MACs, ` : ""}${m.params.toLocaleString("en-US")} params`;
-      io.stdout(`wrote ${opts.output} (${(size / 1024).toFixed(1)} KiB${written.externalDataFile ? `, weights in ${written.externalDataFile}` : ""})\n`);
+      io.stdout(`wrote ${opts.output} (${(r.bytes / 1024).toFixed(1)} KiB${r.externalDataFile ? `, weights in ${r.externalDataFile}` : ""})\n`);
       io.stdout(`  arch ${m.arch.join(",")}: ${m.candidates.join(", ")}\n`);
       io.stdout(`  ${cost}; ${stats.nodes} nodes (${stats.removed_nodes} removed)${opts.foldBn ? `, ${stats.folded_batchnorms} BatchNorms folded` : ""}\n`);
-      if (opts.foldBn && result.fold && result.fold.kept.length) {
-        io.stderr(`note: ${result.fold.kept.length} BatchNorm(s) not folded: ${result.fold.kept.map((k) => `${k.node} (${k.reason})`).join("; ")}\n`);
+      if (opts.foldBn && r.fold && r.fold.kept.length) {
+        io.stderr(`note: ${r.fold.kept.length} BatchNorm(s) not folded: ${r.fold.kept.map((k) => `${k.node} (${k.reason})`).join("; ")}\n`);
       }
     });
 }

@@ -10,10 +10,10 @@ import { choiceOption, countOption, intOption } from "./options.js";
 import { ArchError, InputFileError, UsageError } from "../errors.js";
 import { loadSupernet, type LoadedSupernet } from "../supernet/load.js";
 import { INDICATORS, getIndicator } from "../score/registry.js";
-import { ArchScorer } from "../score/arch-scorer.js";
 import { parseArch, formatArch } from "../structure/arch.js";
-import { costsKnown, fixedDepthChoices, problemFromStructure, type Constraints, type Evaluated } from "../search/problem.js";
-import { STRATEGY_NAMES, getStrategy } from "../search/strategy.js";
+import type { Constraints } from "../search/problem.js";
+import { STRATEGY_NAMES } from "../search/strategy.js";
+import { scoreSupernet, searchSupernet, type ArchRow, type SearchOutcome } from "../pipeline/search.js";
 
 interface Options {
   arch?: string;
@@ -28,13 +28,6 @@ interface Options {
   indicator: string;
   pattern?: string;
   json?: boolean;
-}
-
-interface ArchRow {
-  arch: number[];
-  score: number;
-  macs: number | null;
-  params: number | null;
 }
 
 /** Architectures from `--archs FILE`: one per line, comma-separated; blank lines and `#` comments skipped. */
@@ -109,36 +102,24 @@ export function register(program: Command, io: ConsoleIO): void {
     .option("--json", "print JSON on stdout")
     .action((file: string, opts: Options) => {
       if (opts.arch !== undefined && opts.archs !== undefined) throw new UsageError("give --arch or --archs, not both");
-      const indicator = getIndicator(opts.indicator);
+      getIndicator(opts.indicator); // an unknown name is refused before the file is read
       const loaded = loadSupernet(file, { pattern: opts.pattern });
       const { structure } = loaded;
-      const scores = indicator.score({ model: loaded.model, structure, file });
-      const scorer = new ArchScorer(structure, scores);
-      const known = loaded.countProblem === undefined && structure.fixed !== undefined;
-      const row = (arch: number[]): ArchRow => {
-        const cost = known ? scorer.cost(arch) : undefined;
-        return { arch, score: scorer.score(arch), macs: cost?.macs ?? null, params: cost?.params ?? null };
-      };
+      const scored = scoreSupernet(loaded, opts.indicator);
+      const { indicator, scores } = scored;
+      const known = scored.costsKnown;
 
       let archs: ArchRow[] | undefined;
-      if (opts.arch !== undefined) archs = [row(parseArch(opts.arch, structure))];
-      if (opts.archs !== undefined) archs = readArchs(opts.archs, loaded).map(row);
+      if (opts.arch !== undefined) archs = [scored.row(parseArch(opts.arch, structure))];
+      if (opts.archs !== undefined) archs = readArchs(opts.archs, loaded).map(scored.row);
 
       let best: ArchRow[] | undefined;
-      let searchInfo: Record<string, unknown> | undefined;
+      let searchInfo: SearchOutcome["info"] | undefined;
       const constraints: Constraints = { maxMacs: opts.maxMacs, minMacs: opts.minMacs, maxParams: opts.maxParams };
       const limited = Object.values(constraints).some((v) => v !== undefined);
       if (opts.search === undefined && (limited || opts.fullSpace)) throw new UsageError("--max-macs, --min-macs, --max-params and --full-space apply to --search; add --search exact (or evolution, random)");
       if (opts.search !== undefined) {
-        const fixedDepth = loaded.manifest?.space.fixedDepth;
-        const useFixed = fixedDepth !== undefined && fixedDepth.length > 0 && !opts.fullSpace;
-        const problem = problemFromStructure(structure, scores, useFixed ? { allowed: fixedDepthChoices(structure, fixedDepth) } : {});
-        if (limited && !costsKnown(problem)) throw new UsageError(`${file}: MACs/params are unknown (${loaded.countProblem ?? "no cost information"}), so --max-macs/--min-macs/--max-params cannot be used`);
-        const started = performance.now();
-        const found: Evaluated[] = getStrategy(opts.search).search(problem, { constraints, top: opts.top, seed: opts.seed });
-        const seconds = (performance.now() - started) / 1000;
-        best = found.map((e) => ({ arch: e.arch, score: e.score, macs: known ? e.macs : null, params: known ? e.params : null }));
-        searchInfo = { strategy: opts.search, top: opts.top, seed: opts.search === "exact" ? null : opts.seed, constraints, space: useFixed ? "fixed-depth" : "full", fixedDepth: useFixed ? fixedDepth : null, seconds };
+        ({ best, info: searchInfo } = searchSupernet(loaded, scored, { strategy: opts.search, top: opts.top, seed: opts.seed, constraints, fullSpace: opts.fullSpace }));
         if (best.length === 0 && !opts.json) io.stderr(`bnnas: no architecture satisfies the limits ${JSON.stringify(constraints)}\n`);
       }
 
@@ -164,7 +145,7 @@ export function register(program: Command, io: ConsoleIO): void {
       if (archs) text += "\n" + archTable("architectures:", archs, false);
       if (best) {
         const limits = Object.entries(constraints).filter(([, v]) => v !== undefined).map(([k, v]) => `${k} ${v}`).join(", ") || "no limits";
-        text += "\n" + archTable(`best ${best.length} by ${opts.search} search (${searchInfo!.space} space, ${limits}; ${(searchInfo!.seconds as number).toFixed(3)} s):`, best, true);
+        text += "\n" + archTable(`best ${best.length} by ${opts.search} search (${searchInfo!.space} space, ${limits}; ${searchInfo!.seconds.toFixed(3)} s):`, best, true);
       }
       io.stdout(text);
     });
