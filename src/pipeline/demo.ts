@@ -1,0 +1,251 @@
+/**
+ * The whole BN-NAS pipeline on a space and a dataset, as `bnnas demo` runs it: export ->
+ * BN-only supernet training -> score and search (exact and evolution) -> evaluation of the
+ * chosen path -> BN-only retraining of that path -> extraction -> evaluation. Each stage calls
+ * the library function behind its command and records the equivalent command line and its time,
+ * so a person can rerun any stage by hand. The files stay in the output folder; the summary is
+ * returned and written to summary.json.
+ */
+import { existsSync, mkdirSync, readdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { BnnasError, OutputError } from "../errors.js";
+import { writeFileAtomic } from "../util/atomic.js";
+import type { ConsoleIO } from "../util/io.js";
+import { Progress } from "../util/progress.js";
+import { SHIPPED_SUBSET } from "../data/dataset.js";
+import { loadSpace } from "../space/builtins.js";
+import { resolveSpace } from "../space/resolve.js";
+import { exportSupernet, supernetParams } from "../supernet/export.js";
+import { loadSupernet } from "../supernet/load.js";
+import type { StepInfo } from "../train/trainer.js";
+import { runTraining, type TrainRunRequest, type TrainRunResult } from "./train-run.js";
+import { scoreSupernet, searchSupernet, type ArchRow, type SearchOutcome } from "./search.js";
+import { evaluateFile, type EvaluateOutcome } from "./evaluate.js";
+import { extractToFile } from "./extract.js";
+
+export interface DemoOptions {
+  /** Output folder. */
+  out: string;
+  /** Built-in space name or space file. */
+  space: string;
+  /** IDX data folder (default: the subset shipped with bnnas). */
+  data?: string;
+  epochs: number;
+  /** Cap on supernet training steps (quick trials). */
+  steps?: number;
+  batch: number;
+  lr: number;
+  bn: "last" | "all";
+  labelSmoothing: number;
+  maxMacs: number;
+  /** BN-only retraining steps of the chosen path, classifier included; 0 skips it. */
+  retrainSteps: number;
+  retrainLr: number;
+  seed: number;
+  threads?: number;
+  /** Replace the demo's files in an existing output folder. */
+  force?: boolean;
+}
+
+export interface StageRecord {
+  name: string;
+  seconds: number;
+  /** The equivalent command line, so a user can rerun any stage by hand. */
+  command: string;
+}
+
+export type ArchResult = ArchRow;
+
+export interface DemoSummary {
+  out: string;
+  space: string;
+  data: string;
+  files: Record<string, string>;
+  supernet: { parameters: number; candidates: number };
+  training: { steps: number; ms_per_step: number; final_loss: number; final_accuracy: number; bn: string; lr: number };
+  retraining: { steps: number; ms_per_step: number; final_loss: number; final_accuracy: number; lr: number } | null;
+  max_macs: number;
+  chosen: ArchResult;
+  evolution_best: ArchResult;
+  /** Evolution is a heuristic; exact search is optimal, so evolution can only tie it. */
+  evolution_matches_exact: boolean;
+  /** Test accuracy of the chosen path straight after supernet training. */
+  accuracy_before_retraining: number;
+  /** Test accuracy of the extracted subnet (after retraining, unless it was skipped). */
+  accuracy: number;
+  images_per_s: number;
+  stages: StageRecord[];
+  total_seconds: number;
+}
+
+/** How the demo reports while it runs: stage lines and progress on `io`'s stderr, unless quiet. */
+export interface DemoReporting {
+  io: ConsoleIO;
+  quiet?: boolean;
+}
+
+/** Files the demo writes; with `force` these (and only these) are replaced. */
+export const DEMO_FILES = {
+  supernet: "supernet.onnx",
+  trained: "supernet.trained.onnx",
+  search: "search.json",
+  retrained: "supernet.retrained.onnx",
+  subnet: "subnet.onnx",
+  summary: "summary.json",
+} as const;
+
+function quoteArg(a: string): string {
+  return /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`;
+}
+
+export async function runDemo(opts: DemoOptions, report: DemoReporting): Promise<DemoSummary> {
+  const out = resolve(opts.out);
+  prepareOutputDir(out, opts.force === true);
+  const path = (name: keyof typeof DEMO_FILES) => join(out, DEMO_FILES[name]);
+  const data = opts.data ?? SHIPPED_SUBSET;
+  const threads = opts.threads === undefined ? [] : ["--threads", String(opts.threads)];
+  const stages: StageRecord[] = [];
+  const say = (text: string) => {
+    if (!report.quiet) report.io.stderr(text);
+  };
+  /** Runs one stage: announces its command, times it, and names it in any error it ends with. */
+  const stage = async <T>(name: string, argv: string[], work: () => T | Promise<T>): Promise<T> => {
+    const command = `bnnas ${argv.map(quoteArg).join(" ")}`;
+    say(`[demo] ${name}: ${command}\n`);
+    const started = performance.now();
+    try {
+      const result = await work();
+      stages.push({ name, seconds: (performance.now() - started) / 1000, command });
+      return result;
+    } catch (e) {
+      if (!(e instanceof BnnasError)) throw e;
+      const render = e.render ?? (() => e.message);
+      throw new BnnasError((o) => `demo stopped at stage '${name}': ${render(o)}`, e.exitCode);
+    }
+  };
+  const progress = (label: string) => {
+    let bar: Progress | undefined;
+    let last: Record<string, number> = {};
+    return {
+      onStep: (s: StepInfo) => {
+        bar ??= new Progress(report.io, { label, total: s.total, quiet: report.quiet });
+        last = { loss: s.loss, acc: s.accuracy, lr: s.lr };
+        bar.update(s.step, last);
+      },
+      onBatch: (done: number, total: number, acc: number) => {
+        bar ??= new Progress(report.io, { label, total, quiet: report.quiet });
+        last = { acc };
+        bar.update(done, last);
+      },
+      finish: () => bar?.finish(last),
+    };
+  };
+  const trainStage = async (name: string, argv: string[], req: Omit<TrainRunRequest, "onStep" | "onNote" | "engine">): Promise<TrainRunResult> => {
+    const p = progress("train");
+    const r = await stage(name, argv, () => runTraining({ ...req, engine: { threads: opts.threads }, onStep: p.onStep, onNote: (t) => say(`${t}\n`) }));
+    p.finish();
+    return r;
+  };
+  const evalStage = async (name: string, argv: string[], file: string, arch?: number[]): Promise<EvaluateOutcome> => {
+    const p = progress("eval");
+    const r = await stage(name, argv, () => evaluateFile(file, { arch, data, threads: opts.threads, onBatch: p.onBatch }));
+    p.finish();
+    return r;
+  };
+  const baseConfig = { momentum: 0.9, weightDecay: 0, weightDecayBn: false, schedule: "linear" as const, clip: undefined, seed: opts.seed };
+
+  const exported = await stage("export", ["export-supernet", "--space", opts.space, "--seed", String(opts.seed), "-o", path("supernet")], () => {
+    const spec = loadSpace(opts.space);
+    const { manifest } = exportSupernet(spec, path("supernet"), { seed: opts.seed });
+    return { parameters: supernetParams(resolveSpace(spec, manifest.unbiased)), candidates: manifest.layers.reduce((n, l) => n + l.candidates.length, 0) };
+  });
+  const trained = await trainStage("train", [
+    "train", path("supernet"), "-o", path("trained"), "--data", data,
+    "--epochs", String(opts.epochs), ...(opts.steps ? ["--steps", String(opts.steps)] : []),
+    "--batch", String(opts.batch), "--lr", String(opts.lr), "--bn", opts.bn,
+    "--label-smoothing", String(opts.labelSmoothing), "--sampler", "uniform", "--seed", String(opts.seed), ...threads,
+  ], {
+    supernet: path("supernet"), output: path("trained"), data,
+    config: { ...baseConfig, epochs: opts.epochs, steps: opts.steps, batch: opts.batch, lr: opts.lr, bn: opts.bn, labelSmoothing: opts.labelSmoothing, sampler: "uniform", trainHead: false },
+  });
+
+  const limit = ["--max-macs", String(opts.maxMacs)];
+  const constraints = { maxMacs: opts.maxMacs };
+  const search = (strategy: "exact" | "evolution"): Promise<SearchOutcome> =>
+    stage(`search ${strategy}`, ["score-onnx", path("trained"), "--search", strategy, "--top", "5", ...(strategy === "exact" ? [] : ["--seed", String(opts.seed)]), ...limit], () => {
+      const loaded = loadSupernet(path("trained"));
+      const found = searchSupernet(loaded, scoreSupernet(loaded), { strategy, top: 5, seed: opts.seed, constraints });
+      if (found.best.length === 0) throw new BnnasError((o) => `the ${strategy} search found no architecture under the limits; raise ${o("maxMacs")}`);
+      return found;
+    });
+  const exact = await search("exact");
+  const evolution = await search("evolution");
+  const best = exact.best[0]!;
+  const evoBest = evolution.best[0]!;
+  writeFileAtomic(path("search"), `${JSON.stringify({ exact, evolution }, null, 2)}\n`);
+  const archText = best.arch.join(",");
+
+  // The supernet's path as it is after supernet training: the baseline the retraining improves on.
+  const before = await evalStage("eval chosen path", ["eval", path("trained"), "--arch", archText, "--data", data, ...threads], path("trained"), best.arch);
+  let source = path("trained");
+  let retrained: TrainRunResult | undefined;
+  if (opts.retrainSteps > 0) {
+    // BN-NAS keeps the convolutions at their random init; retraining the chosen path's BatchNorms
+    // and classifier (a fixed path learns quickly, unlike uniform sampling) gives a usable subnet.
+    retrained = await trainStage("retrain chosen path", [
+      "train", path("trained"), "-o", path("retrained"), "--arch", archText, "--data", data,
+      "--steps", String(opts.retrainSteps), "--epochs", "1000", "--batch", String(opts.batch), "--lr", String(opts.retrainLr),
+      "--bn", "all", "--train-head", "--seed", String(opts.seed), ...threads,
+    ], {
+      supernet: path("trained"), output: path("retrained"), data, arch: best.arch,
+      config: { ...baseConfig, epochs: 1000, steps: opts.retrainSteps, batch: opts.batch, lr: opts.retrainLr, bn: "all", labelSmoothing: 0, sampler: "fixed", trainHead: true },
+    });
+    source = path("retrained");
+  }
+  await stage("extract", ["extract-subnet", source, "--arch", archText, "-o", path("subnet")], () => extractToFile(source, { arch: best.arch, output: path("subnet") }));
+  const evaluated = await evalStage("eval", ["eval", path("subnet"), "--data", data, ...threads], path("subnet"));
+
+  const trainingSummary = (r: TrainRunResult) => ({ steps: r.steps, ms_per_step: Number(r.msPerStep.toFixed(3)), final_loss: r.finalLoss, final_accuracy: r.finalAccuracy });
+  const tie = 1e-6 * Math.max(1, Math.abs(best.score));
+  const summary: DemoSummary = {
+    out,
+    space: opts.space,
+    data,
+    files: Object.fromEntries(Object.keys(DEMO_FILES).filter((k) => k !== "retrained" || retrained).map((k) => [k, path(k as keyof typeof DEMO_FILES)])),
+    supernet: exported,
+    training: { ...trainingSummary(trained), bn: opts.bn, lr: opts.lr },
+    retraining: retrained ? { ...trainingSummary(retrained), lr: opts.retrainLr } : null,
+    max_macs: opts.maxMacs,
+    chosen: best,
+    evolution_best: evoBest,
+    evolution_matches_exact: Math.abs(evoBest.score - best.score) <= tie,
+    accuracy_before_retraining: before.accuracy,
+    accuracy: evaluated.accuracy,
+    images_per_s: evaluated.images_per_s,
+    stages,
+    total_seconds: stages.reduce((s, r) => s + r.seconds, 0),
+  };
+  writeFileAtomic(path("summary"), `${JSON.stringify(summary, null, 2)}\n`);
+  return summary;
+}
+
+/** Refuses to mix the demo's files into a directory that already has them, unless `force`. */
+function prepareOutputDir(out: string, force: boolean): void {
+  if (existsSync(out)) {
+    let present: string[];
+    try {
+      present = readdirSync(out).filter((f) => (Object.values(DEMO_FILES) as string[]).includes(f));
+    } catch {
+      throw new OutputError(out, (o) => `exists and is not a directory; pass ${o("out")} with a new directory`);
+    }
+    if (present.length > 0 && !force) {
+      throw new OutputError(out, (o) => `already holds demo files (${present.join(", ")}); pass ${o("force")} to replace them or ${o("out")} with a new directory`);
+    }
+    return;
+  }
+  try {
+    mkdirSync(out, { recursive: true });
+  } catch (e) {
+    throw new OutputError(out, `cannot create the directory (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
