@@ -1,4 +1,4 @@
-/** `bnnas serve MODEL --port P [--host 127.0.0.1]`: HTTP predictions on onnxruntime-node (see src/runtime/serve/). */
+/** `bnnas serve MODEL --port P [--host 127.0.0.1] [--json]`: HTTP predictions on onnxruntime-node (see src/runtime/serve/). */
 import type { Command } from "commander";
 import type { ConsoleIO } from "../util/io.js";
 import { intOption, deviceOption, threadsOption } from "./options.js";
@@ -7,7 +7,7 @@ import { readModel } from "../model/model-io.js";
 import { modelKind } from "../supernet/model-kind.js";
 import { UsageError } from "../errors.js";
 import { Predictor } from "../runtime/serve/predictor.js";
-import { startServer } from "../runtime/serve/server.js";
+import { startServer, type RunningServer } from "../runtime/serve/server.js";
 import type { Device } from "../runtime/ort.js";
 
 interface Options extends NormalizationFlags {
@@ -18,10 +18,14 @@ interface Options extends NormalizationFlags {
   maxBody: number;
   maxBatch: number;
   quiet?: boolean;
+  json?: boolean;
 }
 
-/** Resolves when the process is asked to stop (SIGINT/SIGTERM); tests replace it. */
-export let stopSignal = (): Promise<string> =>
+/**
+ * Resolves when the process is asked to stop (SIGINT/SIGTERM). Called once the server listens, with
+ * the server: tests replace it to talk to the server in-process and then stop it.
+ */
+export let stopSignal = (_server: RunningServer): Promise<string> =>
   new Promise((resolve) => {
     const on = (s: string) => {
       process.off("SIGINT", on);
@@ -33,7 +37,7 @@ export let stopSignal = (): Promise<string> =>
   });
 
 /** For tests: how the running server learns to stop. */
-export function setStopSignal(f: () => Promise<string>): void {
+export function setStopSignal(f: (server: RunningServer) => Promise<string>): void {
   stopSignal = f;
 }
 
@@ -51,6 +55,7 @@ export function register(program: Command, io: ConsoleIO): void {
     .option("--mean <m,...>", "input normalisation mean for PNG/pixels (models without a bnnas manifest)")
     .option("--std <s,...>", "input normalisation std for PNG/pixels (models without a bnnas manifest)")
     .option("--quiet", "no access log on stderr")
+    .option("--json", "print one JSON line on stdout once listening: url, host, port, model, input, classes")
     .addHelpText(
       "after",
       `
@@ -83,10 +88,15 @@ Errors: 4xx with {"error": "..."}`,
         await predictor.close();
         throw e;
       }
-      const { image, classes } = predictor.info;
-      io.stdout(`serving ${file} (${image.channels}x${image.height}x${image.width} -> ${classes} classes) on ${server.url}\n`);
+      const { image, classes, input, output } = predictor.info;
+      if (opts.json) {
+        // One line, printed once the port is bound, so a supervisor can read it to learn where to connect (e.g. after --port 0).
+        io.stdout(`${JSON.stringify({ url: server.url, host: server.host, port: server.port, model: file, input, output, image, classes, normalize: predictor.info.normalize ?? null })}\n`);
+      } else {
+        io.stdout(`serving ${file} (${image.channels}x${image.height}x${image.width} -> ${classes} classes) on ${server.url}\n`);
+      }
       if (!predictor.info.normalize) io.stderr("note: no input normalisation known (no manifest, no --mean/--std): PNG and {\"pixels\"} requests will be refused\n");
-      const signal = await stopSignal();
+      const signal = await stopSignal(server);
       io.stderr(`${signal}: stopping\n`);
       await server.close();
       await predictor.close();
