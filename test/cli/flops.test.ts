@@ -1,14 +1,9 @@
 import { describe, expect, test } from "vitest";
 import { join } from "node:path";
-import { main } from "../../src/cli/index.js";
-import { memoryIO } from "../../src/util/io.js";
 import { tempDir } from "../supernet/oracle.js";
+import { runCli } from "./run-cli.js";
 
-async function flops(args: string[]) {
-  const io = memoryIO();
-  const code = await main(["flops", ...args], io);
-  return { code, out: io.out.join(""), err: io.err.join("") };
-}
+const flops = (args: string[]) => runCli(["flops", ...args]);
 
 describe("bnnas flops", () => {
   test("--space --json prints macs and params (the fmnist-small table)", async () => {
@@ -34,7 +29,7 @@ describe("bnnas flops", () => {
 
   test("from an exported file gives the same numbers as from the space", async () => {
     const file = join(tempDir(), "s.onnx");
-    expect(await main(["export-supernet", "--space", "fmnist-small", "-o", file], memoryIO())).toBe(0);
+    expect((await runCli(["export-supernet", "--space", "fmnist-small", "-o", file])).code).toBe(0);
     const r = await flops([file, "--arch", "0,0,0,0,0,0", "--json"]);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out)).toMatchObject({ macs: 2_420_968, params: 80_898 });

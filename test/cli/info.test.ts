@@ -1,22 +1,17 @@
 import { describe, expect, test } from "vitest";
 import { join } from "node:path";
-import { main } from "../../src/cli/index.js";
-import { memoryIO } from "../../src/util/io.js";
 import { readModel, writeModel } from "../../src/model/model-io.js";
 import { setTrainingRecord } from "../../src/supernet/manifest.js";
 import { tempDir } from "../supernet/oracle.js";
+import { runCli } from "./run-cli.js";
 
-async function info(args: string[]) {
-  const io = memoryIO();
-  const code = await main(["info", ...args], io);
-  return { code, out: io.out.join(""), err: io.err.join("") };
-}
+const info = (args: string[]) => runCli(["info", ...args]);
 
 describe("bnnas info", () => {
   test("a bnnas supernet: space, layers, candidates, costs, training record", async () => {
     const dir = tempDir();
     const file = join(dir, "s.onnx");
-    expect(await main(["export-supernet", "--space", "bnnas-mbv2", "-o", file], memoryIO())).toBe(0);
+    expect((await runCli(["export-supernet", "--space", "bnnas-mbv2", "-o", file])).code).toBe(0);
     const r = await info([file]);
     expect(r.code).toBe(0);
     expect(r.out).toContain(`${file}: bnnas supernet of space 'bnnas-mbv2' (seed 0)`);
@@ -30,7 +25,7 @@ describe("bnnas info", () => {
 
   test("--json, with a training record", async () => {
     const file = join(tempDir(), "f.onnx");
-    expect(await main(["export-supernet", "--space", "fmnist-small", "--unbiased", "--seed", "2", "-o", file], memoryIO())).toBe(0);
+    expect((await runCli(["export-supernet", "--space", "fmnist-small", "--unbiased", "--seed", "2", "-o", file])).code).toBe(0);
     const model = readModel(file);
     setTrainingRecord(model, { steps: 10 });
     writeModel(file, model);
@@ -45,7 +40,7 @@ describe("bnnas info", () => {
   test("a file without a bnnas manifest is described from its graph", async () => {
     const dir = tempDir();
     const file = join(dir, "f.onnx");
-    expect(await main(["export-supernet", "--space", "fmnist-small", "-o", file], memoryIO())).toBe(0);
+    expect((await runCli(["export-supernet", "--space", "fmnist-small", "-o", file])).code).toBe(0);
     const model = readModel(file);
     model.metadataProps = [];
     writeModel(file, model);
