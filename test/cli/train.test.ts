@@ -1,6 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync, mkdirSync, copyFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readModel } from "../../src/model/model-io.js";
@@ -13,7 +12,6 @@ import { cudaAvailable } from "../../src/runtime/ort.js";
 import { TORCH_TINY_DIR, SUBSET_DIR as SUBSET } from "../fixtures/paths.js";
 import { runCli as run } from "./run-cli.js";
 
-const BIN = join(import.meta.dirname, "../../bin/bnnas.js");
 const dir = mkdtempSync(join(tmpdir(), "bnnas-train-cli-"));
 const supernet = join(dir, "fm.onnx");
 
@@ -26,6 +24,7 @@ beforeAll(async () => {
   expect((await run(["export-supernet", "--space", "fmnist-small", "-o", supernet])).code).toBe(0);
 });
 
+// Killing and resuming a run is test/train/kill.test.ts's subject (kills at exact fs calls, not timer races).
 describe("bnnas train", () => {
   it("writes a trained copy with a training record; the input is unchanged", async () => {
     const before = readFileSync(supernet);
@@ -54,7 +53,6 @@ describe("bnnas train", () => {
     expect(changed.some((k) => /stem.*mean/.test(k))).toBe(true);
     expect(changed.some((k) => /stem.*var/.test(k))).toBe(true);
     // Only BatchNorm tensors change: conv weights and the classifier are frozen.
-    expect(changed.length).toBeGreaterThan(0);
     expect(changed.filter((k) => !/\.bn\d*\.(scale|bias|mean|var)$/.test(k))).toEqual([]);
   });
 
@@ -135,40 +133,5 @@ describe("bnnas train", () => {
     // Without --resume, an existing checkpoint is not overwritten.
     const again = await run(["train", supernet, "-o", out, ...quick, "--steps", "2"]);
     expect(again.err).toMatch(/checkpoint .*nan\.onnx\.ckpt exists from an earlier run: pass --resume/);
-  });
-
-  it("survives SIGKILL: --resume reproduces the uninterrupted run's gamma bit for bit", async () => {
-    expect(existsSync(join(import.meta.dirname, "../../dist/src/cli/index.js")), "run `npm run build` first (the kill test runs bin/bnnas.js)").toBe(true);
-    const args = (out: string) => ["train", supernet, "-o", out, ...quick, "--steps", "8", "--checkpoint-every", "1", "--seed", "7", "--bn", "all", "--lr", "0.5", "--lr-schedule", "cosine"];
-    const ref = join(dir, "ref.onnx");
-    expect((await run(args(ref))).code).toBe(0);
-
-    const out = join(dir, "killed.onnx");
-    const ckFile = `${out}.ckpt`;
-    // Kill a child process twice at different points, resuming in between.
-    for (const killAfterStep of [2, 5]) {
-      const child = spawn(process.execPath, [BIN, ...args(out), ...(killAfterStep > 2 ? ["--resume"] : [])], { stdio: "ignore" });
-      const exited = new Promise((res) => child.on("exit", res));
-      for (;;) {
-        await new Promise((res) => setTimeout(res, 20));
-        let step = -1;
-        try { step = readCheckpoint<{ step: number }>(ckFile)?.progress.step ?? -1; } catch (e) { throw new Error(`checkpoint corrupt after a kill: ${e}`); }
-        if (step >= killAfterStep || child.exitCode !== null) break;
-      }
-      child.kill("SIGKILL");
-      await exited;
-      expect(existsSync(out)).toBe(false);
-      expect(readCheckpoint<{ step: number }>(ckFile)!.progress.step).toBeGreaterThanOrEqual(killAfterStep);
-    }
-    const r = await run([...args(out), "--resume", "--json"]);
-    expect(r.code).toBe(0);
-    expect(JSON.parse(r.out).resumed_from).toBeGreaterThanOrEqual(5);
-    const a = values(ref);
-    const b = values(out);
-    for (const [name, v] of a) expect(Buffer.from(b.get(name)!.buffer).equals(Buffer.from(v.buffer)), name).toBe(true);
-    const recA = getTrainingRecord(readModel(ref)) as Record<string, any>;
-    const recB = getTrainingRecord(readModel(out)) as Record<string, any>;
-    expect(recB.final).toEqual(recA.final);
-    expect(recB.history).toEqual(recA.history);
   });
 });

@@ -19,18 +19,17 @@ import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync } from
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { main } from "../../src/cli/index.js";
-import { memoryIO } from "../../src/util/io.js";
 import { readModel } from "../../src/model/model-io.js";
 import { readFloats } from "../../src/onnx/tensor.js";
 import { DataType } from "../../src/onnx/proto.js";
 import { decodeCheckpoint, readCheckpoint } from "../../src/train/checkpoint.js";
 import { Random } from "../../src/util/random.js";
+import { SUBSET_DIR as SUBSET } from "../fixtures/paths.js";
+import { runCli } from "../cli/run-cli.js";
 
 const ROOT = join(import.meta.dirname, "../..");
 const BIN = join(ROOT, "bin/bnnas.js");
 const INJECT = pathToFileURL(join(import.meta.dirname, "kill-inject.mjs")).href;
-const SUBSET = join(ROOT, "data/fashion-mnist-subset");
 const TOTAL = 16;
 const SEED = 20261123;
 
@@ -110,9 +109,11 @@ const temps = (prefix: string) => readdirSync(dir).filter((n) => n.startsWith(`.
 
 beforeAll(async () => {
   expect(existsSync(join(ROOT, "dist/src/cli/index.js")), "run `npm run build` first (this test runs bin/bnnas.js, which needs dist/)").toBe(true);
-  expect(await main(["export-supernet", "--space", "fmnist-small", "-o", supernet], memoryIO())).toBe(0);
+  const exported = await runCli(["export-supernet", "--space", "fmnist-small", "-o", supernet]);
+  expect(exported.code, exported.err).toBe(0);
   // The uninterrupted run, in-process (the same code as the children's, bit for bit).
-  expect(await main(trainArgs(ref), memoryIO())).toBe(0);
+  const trained = await runCli(trainArgs(ref));
+  expect(trained.code, trained.err).toBe(0);
 }, 60_000);
 
 describe("bnnas train under SIGKILL", () => {
@@ -194,8 +195,9 @@ describe("bnnas train under SIGKILL", () => {
           const n = plan.renameN;
           expectKilled(await runChild(observer, label, { resume, inject: `ckpt:rename:${n}` }), label);
           expect(stepOf(ckFile) ?? 0, label).toBe(start + n - 1);
-          const [tmp] = temps("out.onnx.ckpt");
-          expect(tmp, label).toBeDefined();
+          const torn = temps("out.onnx.ckpt");
+          expect(torn, label).toHaveLength(1);
+          const tmp = torn[0];
           expect(decodeCheckpoint<Progress>(readFileSync(join(dir, tmp!)), tmp!).progress.step, label).toBe(start + n);
           log.push(`${label}: SIGKILL between writing checkpoint ${start + n} and renaming it`);
         },
