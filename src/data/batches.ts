@@ -9,12 +9,10 @@
  */
 import type { Tensor } from "../onnx/tensor.js";
 import type { Dataset } from "./dataset.js";
-import { streamFor } from "../util/random.js";
+import { streamFor, type Random } from "../util/random.js";
 import { iota, shuffleInPlace } from "./shuffle.js";
 import { UsageError } from "../errors.js";
 import type { Normalization } from "../structure/normalization.js";
-
-/** Per-channel input normalisation: x = (p / 255 - mean[c]) / std[c]. */
 
 /** Fashion-MNIST's pixel statistics (the fmnist-small space's input normalisation). */
 export const FASHION_MNIST_NORMALIZATION: Normalization = { mean: [0.286], std: [0.353] };
@@ -48,25 +46,60 @@ function cachedTables(norm: Normalization, channels: number): Float32Array[] {
   return t;
 }
 
+/**
+ * Training-time augmentation, as torchvision's RandomCrop(size, padding=pad) followed by
+ * RandomHorizontalFlip(): each image is shifted by (dy, dx) in [-pad, pad] with zero pixels
+ * (byte 0, before normalisation, as torchvision pads the PIL image) filling what comes in, then
+ * mirrored with probability 1/2. The draws come from `random`, so a seeded stream per step keeps
+ * a resumed run exact.
+ */
+export interface Augmentation {
+  random: Random;
+  /** Crop padding in pixels (default 2). */
+  pad?: number;
+}
+
 /** The images at `indices` as a normalised [B, C, H, W] float tensor, with their labels. */
-export function makeBatch(ds: Dataset, indices: ArrayLike<number>, norm: Normalization): Batch {
-  const plane = ds.height * ds.width;
+export function makeBatch(ds: Dataset, indices: ArrayLike<number>, norm: Normalization, augment?: Augmentation): Batch {
+  const { height: h, width: w } = ds;
+  const plane = h * w;
   const size = ds.channels * plane;
   const tables = cachedTables(norm, ds.channels);
   const x = new Float32Array(indices.length * size);
   const labels = new Int32Array(indices.length);
+  const pad = augment?.pad ?? 2;
   for (let b = 0; b < indices.length; b++) {
     const j = indices[b]!;
     if (!(j >= 0 && j < ds.count)) throw new RangeError(`image index ${j} outside 0..${ds.count - 1}`);
     labels[b] = ds.labels[j]!;
+    if (!augment) {
+      for (let c = 0; c < ds.channels; c++) {
+        const t = tables[c]!;
+        const src = j * size + c * plane;
+        const dst = b * size + c * plane;
+        for (let k = 0; k < plane; k++) x[dst + k] = t[ds.images[src + k]!]!;
+      }
+      continue;
+    }
+    // Output (y, x) reads the source at (y + dy, x + dx) (mirrored: x' = w - 1 - x first).
+    const dy = augment.random.int(2 * pad + 1) - pad;
+    const dx = augment.random.int(2 * pad + 1) - pad;
+    const flip = augment.random.uniform() < 0.5;
     for (let c = 0; c < ds.channels; c++) {
       const t = tables[c]!;
+      const zero = t[0]!;
       const src = j * size + c * plane;
       const dst = b * size + c * plane;
-      for (let k = 0; k < plane; k++) x[dst + k] = t[ds.images[src + k]!]!;
+      for (let y = 0; y < h; y++) {
+        const sy = y + dy;
+        for (let xx = 0; xx < w; xx++) {
+          const sx = (flip ? w - 1 - xx : xx) + dx;
+          x[dst + y * w + xx] = sy >= 0 && sy < h && sx >= 0 && sx < w ? t[ds.images[src + sy * w + sx]!]! : zero;
+        }
+      }
     }
   }
-  return { x: { dims: [indices.length, ds.channels, ds.height, ds.width], data: x }, labels };
+  return { x: { dims: [indices.length, ds.channels, h, w], data: x }, labels };
 }
 
 /**

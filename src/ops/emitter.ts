@@ -1,11 +1,7 @@
 /**
  * Emitter: the ONNX building blocks the op files share (Conv, BatchNormalization, activations,
- * Add), with the spec's initialisation and derived names. A weight's values come from a PRNG
- * stream keyed by (seed, initializer name), so they depend on nothing else in the space.
- *
- * Initialisation (as the BN-NAS code does): conv weights ~ Normal(0, sqrt(2 / (k*k*C_out))),
- * BatchNorm gamma 1, beta 0, running mean 0, running var 1; Linear uniform in +-1/sqrt(fan_in)
- * for weight and bias (PyTorch's default).
+ * Add), with the space's initialisation (init.ts: a weight's values come from a PRNG stream keyed
+ * by (seed, initializer name), so they depend on nothing else in the space) and derived names.
  *
  * With `weights: false` initializers carry dims but no data: enough to derive names, the
  * manifest and costs without spending time on random numbers (e.g. `bnnas flops --space`).
@@ -13,7 +9,7 @@
 import { GraphBuilder, attr } from "../onnx/builder.js";
 import { make, DataType, type TensorProto } from "../onnx/proto.js";
 import { floatTensor } from "../onnx/tensor.js";
-import { streamFor } from "../util/random.js";
+import { BN_INIT, convWeightInit, linearInit } from "./init.js";
 import type { BatchNormRef } from "../structure/structure.js";
 import type { Activation } from "./spec.js";
 import { windowShape, type Shape } from "./geometry.js";
@@ -51,8 +47,8 @@ export class Emitter {
 
   /** Conv without bias, pad k//2; returns the output tensor and its shape. */
   conv(name: string, input: string, inShape: Shape, out: number, k: number, stride: number, group = 1): { output: string; shape: Shape } {
-    const std = Math.sqrt(2 / (k * k * out));
-    const w = this.floatInit(`${name}.weight`, [out, inShape.c / group, k, k], (d) => streamFor(this.options.seed, `${name}.weight`).fillNormal(d, std));
+    const dims = [out, inShape.c / group, k, k];
+    const w = this.floatInit(`${name}.weight`, dims, (d) => convWeightInit(this.options.seed, `${name}.weight`, dims, d));
     const p = Math.floor(k / 2);
     const output = this.b.op(
       "Conv",
@@ -65,10 +61,10 @@ export class Emitter {
 
   /** BatchNormalization in inference form with fresh statistics. */
   batchNorm(name: string, input: string, channels: number): { output: string; ref: BatchNormRef } {
-    const scale = this.floatInit(`${name}.scale`, [channels], (d) => d.fill(1));
-    const bias = this.floatInit(`${name}.bias`, [channels], (d) => d.fill(0));
-    const mean = this.floatInit(`${name}.mean`, [channels], (d) => d.fill(0));
-    const variance = this.floatInit(`${name}.var`, [channels], (d) => d.fill(1));
+    const scale = this.floatInit(`${name}.scale`, [channels], (d) => d.fill(BN_INIT[1]));
+    const bias = this.floatInit(`${name}.bias`, [channels], (d) => d.fill(BN_INIT[2]));
+    const mean = this.floatInit(`${name}.mean`, [channels], (d) => d.fill(BN_INIT[3]));
+    const variance = this.floatInit(`${name}.var`, [channels], (d) => d.fill(BN_INIT[4]));
     const output = this.b.op("BatchNormalization", [input, scale, bias, mean, variance], { epsilon: attr.float(BN_EPSILON), momentum: attr.float(BN_MOMENTUM) }, name);
     return { output, ref: { node: this.b.nodes.at(-1)!.name, scale, bias, mean, var: variance } };
   }
@@ -90,9 +86,8 @@ export class Emitter {
 
   /** Linear classifier: Gemm(x, W^T) + b with PyTorch's default init. */
   linear(name: string, input: string, inFeatures: number, outFeatures: number, output?: string): string {
-    const bound = 1 / Math.sqrt(inFeatures);
-    const w = this.floatInit(`${name}.weight`, [outFeatures, inFeatures], (d) => streamFor(this.options.seed, `${name}.weight`).fillUniform(d, bound));
-    const bias = this.floatInit(`${name}.bias`, [outFeatures], (d) => streamFor(this.options.seed, `${name}.bias`).fillUniform(d, bound));
+    const w = this.floatInit(`${name}.weight`, [outFeatures, inFeatures], (d) => linearInit(this.options.seed, `${name}.weight`, inFeatures, d));
+    const bias = this.floatInit(`${name}.bias`, [outFeatures], (d) => linearInit(this.options.seed, `${name}.bias`, inFeatures, d));
     return this.b.node("Gemm", [input, w, bias], { alpha: attr.float(1), beta: attr.float(1), transB: attr.int(1) }, { name, outputs: output ? [output] : 1 })[0]!;
   }
 }

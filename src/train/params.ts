@@ -40,9 +40,12 @@ export class TrainState {
   readonly running = new Map<string, Float32Array>();
   private readonly initializers: Map<string, TensorProto>;
   private readonly bnParams = new Set<string>();
+  /** Conv and linear weights (input 1 of Conv, Gemm and MatMul): what weight decay applies to. */
+  private readonly weights = new Set<string>();
 
   constructor(model: ModelProto, readonly batchNorms: ReadonlyMap<string, BatchNormInits>, private readonly file: string) {
     this.initializers = new Map(model.graph!.initializer.map((t) => [t.name, t]));
+    for (const n of model.graph!.node) if ((n.opType === "Conv" || n.opType === "Gemm" || n.opType === "MatMul") && n.input[1]) this.weights.add(n.input[1]);
     for (const bn of batchNorms.values()) {
       this.bnParams.add(bn.scale).add(bn.bias);
       this.params.set(bn.scale, this.load(bn.scale));
@@ -72,6 +75,11 @@ export class TrainState {
   /** Whether `name` is a BatchNorm gamma or beta (no weight decay by default). */
   isBatchNormParam(name: string): boolean {
     return this.bnParams.has(name);
+  }
+
+  /** Whether `name` is a conv or linear weight (not a bias, not a BatchNorm parameter). */
+  isWeight(name: string): boolean {
+    return this.weights.has(name);
   }
 
   /** Copies every held value into the model's initializers. */

@@ -2,8 +2,16 @@
 export type LrSchedule = "constant" | "linear" | "cosine";
 export const LR_SCHEDULES: readonly LrSchedule[] = ["constant", "linear", "cosine"];
 
-export function learningRate(schedule: LrSchedule, base: number, step: number, total: number): number {
-  const t = total > 0 ? Math.min(1, step / total) : 0;
+/**
+ * The learning rate of step `step` of `total`. With `warmup` steps, the rate first rises linearly
+ * from base/warmup to base over those steps (a linear warm-up as in Goyal et al. 2017: the first
+ * update is never taken at the full rate, which keeps full-weight supernet training from
+ * blowing up early), and the schedule then runs over the remaining steps.
+ */
+export function learningRate(schedule: LrSchedule, base: number, step: number, total: number, warmup = 0): number {
+  if (step < warmup) return (base * (step + 1)) / warmup;
+  const span = total - warmup;
+  const t = span > 0 ? Math.min(1, (step - warmup) / span) : 0;
   switch (schedule) {
     case "constant": return base;
     // As SPOS / BN-NAS's LambdaLR: lr * (1 - step / total).

@@ -22,6 +22,7 @@ import { TrainState, batchNormTable } from "./params.js";
 import { indicatorSnapshot, type IndicatorSnapshot } from "./indicator.js";
 import { readCheckpoint, writeCheckpoint, type Checkpoint } from "./checkpoint.js";
 import { removeStaleTemps } from "../util/atomic.js";
+import { streamFor } from "../util/random.js";
 
 /**
  * What the trainer needs from the engine (src/train/engine.ts's TrainEngine satisfies it). The
@@ -45,10 +46,17 @@ export interface TrainConfig {
   batch: number;
   lr: number;
   momentum: number;
+  /** Nesterov momentum (torch.optim.SGD's nesterov=True). */
+  nesterov?: boolean;
+  /** Weight decay of conv and linear weights (biases never decay; BatchNorm only with weightDecayBn). */
   weightDecay: number;
   /** Apply weight decay to BatchNorm gamma/beta too (off by default, as usual for BN). */
   weightDecayBn: boolean;
   schedule: LrSchedule;
+  /** Steps of linear learning-rate warm-up before the schedule (default 0). */
+  warmup?: number;
+  /** Random crop (2-pixel padding) and horizontal flip of every training image, seeded per step. */
+  augment?: boolean;
   labelSmoothing: number;
   /** Clip each gradient value to [-clip, clip]; undefined = no clipping. */
   clip?: number;
@@ -188,7 +196,12 @@ class TrainingLoop {
     this.bns = batchNormTable(run.model, run.file);
     this.state = new TrainState(run.model, this.bns, run.file);
     const state = this.state;
-    this.sgd = new Sgd({ momentum: config.momentum, weightDecay: config.weightDecay, decays: (name) => config.weightDecayBn || !state.isBatchNormParam(name) });
+    this.sgd = new Sgd({
+      momentum: config.momentum,
+      nesterov: config.nesterov ?? false,
+      weightDecay: config.weightDecay,
+      decays: (name) => (state.isBatchNormParam(name) ? config.weightDecayBn : state.isWeight(name)),
+    });
     this.sampler = createSampler(config.sampler, allowedPositions(structure), config.seed, config.arch);
     this.identity = { fingerprint: run.checkpoint?.fingerprint ?? "", config: { ...config, totalSteps: this.total }, data: { source: data.source, count: data.count } };
   }
@@ -231,7 +244,9 @@ class TrainingLoop {
       this.order = epochOrder(data.count, config.seed, epoch);
       this.orderEpoch = epoch;
     }
-    return makeBatch(data, this.order!.subarray(inEpoch * config.batch, (inEpoch + 1) * config.batch), norm);
+    // Augmentation draws from a stream of (seed, step): a resumed run sees the same images.
+    const augment = config.augment ? { random: streamFor(config.seed, `data/augment step ${step}`) } : undefined;
+    return makeBatch(data, this.order!.subarray(inEpoch * config.batch, (inEpoch + 1) * config.batch), norm, augment);
   }
 
   /**
@@ -271,7 +286,7 @@ class TrainingLoop {
     const { config } = this.run;
     for (const [name, g] of grads) for (const v of g) if (!Number.isFinite(v)) throw this.diverged(step, `the gradient of '${name}' is not finite`);
     if (config.clip !== undefined) clipGradValues(grads, config.clip);
-    const lr = learningRate(config.schedule, config.lr, step, this.total);
+    const lr = learningRate(config.schedule, config.lr, step, this.total, config.warmup ?? 0);
     this.sgd.step(this.state.params, grads, lr);
     return lr;
   }

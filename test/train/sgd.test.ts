@@ -67,4 +67,12 @@ describe("SGD", () => {
     expect(learningRate("cosine", 0.5, 10, 10)).toBeCloseTo(0);
     expect(learningRate("cosine", 1, 3, 10)).toBeCloseTo(0.5 * (1 + Math.cos(0.3 * Math.PI)));
   });
+
+  it("warms the learning rate up linearly, then runs the schedule over the remaining steps", () => {
+    expect([0, 1, 2, 3].map((step) => learningRate("cosine", 0.4, step, 14, 4))).toEqual([0.1, 0.2, 0.30000000000000004, 0.4]);
+    expect(learningRate("cosine", 0.4, 4, 14, 4)).toBeCloseTo(0.4);
+    expect(learningRate("cosine", 0.4, 9, 14, 4)).toBeCloseTo(0.2);
+    expect(learningRate("linear", 0.4, 14, 14, 4)).toBeCloseTo(0);
+    expect(learningRate("constant", 0.4, 2, 14, 4)).toBeCloseTo(0.3);
+  });
 });
