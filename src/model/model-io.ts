@@ -3,13 +3,13 @@
  * raw_data on read, confined to the model's directory), and atomic writes.
  */
 import { createHash } from "node:crypto";
-import { readFileSync, statSync, openSync, readSync, closeSync, realpathSync, fstatSync } from "node:fs";
-import { dirname, basename, resolve, relative, isAbsolute, sep } from "node:path";
+import { readFileSync, statSync, openSync, readSync, closeSync, realpathSync, fstatSync, fsyncSync, existsSync, readdirSync, unlinkSync } from "node:fs";
+import { dirname, basename, resolve, relative, isAbsolute, sep, join } from "node:path";
 import { onnx, make, DataType, num, decodeModelProto, encodeModelProto, type GraphProto, type ModelProto, type StringStringEntryProto, type TensorProto } from "../onnx/proto.js";
 import { elementCount, elementSize, tensorDims } from "../onnx/tensor.js";
 import { InputFileError, ModelFormatError, OutputError } from "../errors.js";
 import { modelProblem } from "./check.js";
-import { commitTemp, discardTemp, writeTemp } from "../util/atomic.js";
+import { commitTemp, discardTemp, removeStaleTemps, writeTemp } from "../util/atomic.js";
 
 /** protobuf cannot serialise a message over 2 GiB; stay clear of it. */
 export const PROTOBUF_LIMIT = 2 ** 31 - 2 ** 24;
@@ -168,9 +168,10 @@ export interface WriteOptions {
 }
 
 /**
- * Writes a model atomically. With external data, initializers of at least 1 KiB are stored in
- * `<basename>.data` beside the model (location relative to the model's directory), and the
- * model itself is not modified.
+ * Writes a model atomically. With external data, initializers of at least 1 KiB are stored in a
+ * data file beside the model (location relative to the model's directory), and the model itself
+ * is not modified. The data file is `<basename>.data`, or `<basename>.<hash>.data` when a file of
+ * that name already exists (see externalDataName: the model and its data are committed as a pair).
  */
 export function writeModel(file: string, model: ModelProto, options: WriteOptions = {}): { externalDataFile?: string } {
   const mode = options.externalData ?? "auto";
@@ -185,26 +186,31 @@ export function writeModel(file: string, model: ModelProto, options: WriteOption
     commitTemp(writeTemp(file, [bytes]), file);
     return {};
   }
-  const dataName = `${basename(file)}.data`;
-  const dataFile = resolve(dirname(file), dataName);
+  // Lay the data out first: its name may depend on its content.
   const chunks: Uint8Array[] = [];
+  const placed: { t: TensorProto; offset: number }[] = [];
   let offset = 0;
-  const originals = new Map<TensorProto, { raw: Uint8Array; loc: number; ext: StringStringEntryProto[] }>();
   for (const t of model.graph!.initializer) {
     if (!t.rawData || t.rawData.length < EXTERNAL_THRESHOLD) continue;
     // Align each tensor to 64 bytes so a memory-mapping reader can use it in place.
     const pad = (64 - (offset % 64)) % 64;
     if (pad) { chunks.push(new Uint8Array(pad)); offset += pad; }
-    originals.set(t, { raw: t.rawData, loc: t.dataLocation, ext: t.externalData });
+    placed.push({ t, offset });
     chunks.push(t.rawData);
+    offset += t.rawData.length;
+  }
+  const dataName = externalDataName(file, chunks);
+  const dataFile = resolve(dirname(file), dataName);
+  const originals = new Map<TensorProto, { raw: Uint8Array; loc: number; ext: StringStringEntryProto[] }>();
+  for (const { t, offset: at } of placed) {
+    originals.set(t, { raw: t.rawData, loc: t.dataLocation, ext: t.externalData });
     t.externalData = [
       make.entry("location", dataName),
-      make.entry("offset", String(offset)),
+      make.entry("offset", String(at)),
       make.entry("length", String(t.rawData.length)),
     ];
     t.dataLocation = onnx.TensorProto.DataLocation.EXTERNAL;
     t.rawData = new Uint8Array(0);
-    offset += originals.get(t)!.raw.length;
   }
   let modelBytes: Uint8Array;
   try {
@@ -212,6 +218,15 @@ export function writeModel(file: string, model: ModelProto, options: WriteOption
   } finally {
     for (const [t, o] of originals) { t.rawData = o.raw; t.dataLocation = o.loc; t.externalData = o.ext; }
   }
+  // The pair is committed so that at every instant (a crash can stop us anywhere) the file at
+  // `file` is a complete model whose data file holds exactly the bytes it was written with:
+  //  1. both temporaries are written and fsynced: nothing the user has is touched yet;
+  //  2. the data is renamed to `dataName`, a name no existing model's data has with other bytes
+  //     (externalDataName), so the old model still reads its own, unchanged data;
+  //  3. the directory is synced, so the data's rename is durable before the model's;
+  //  4. the model is renamed over `file`: the new pair is live;
+  //  5. only then are the old version's data files removed; a crash before that leaves files no
+  //     model references, which the next write of this model removes.
   const dataTmp = writeTemp(dataFile, chunks);
   let modelTmp: string;
   try {
@@ -220,9 +235,84 @@ export function writeModel(file: string, model: ModelProto, options: WriteOption
     discardTemp(dataTmp);
     throw e;
   }
-  commitTemp(dataTmp, dataFile);
-  commitTemp(modelTmp, file);
+  const dataExisted = existsSync(dataFile);
+  try {
+    commitTemp(dataTmp, dataFile);
+  } catch (e) {
+    discardTemp(modelTmp);
+    throw e;
+  }
+  syncDirectory(dirname(dataFile));
+  try {
+    commitTemp(modelTmp, file);
+  } catch (e) {
+    // The old model (if any) is still in place with its data. A data file that existed before
+    // (same name, so same bytes) may be the old model's own: only a new one is taken back.
+    if (!dataExisted) discardTemp(dataFile);
+    throw e;
+  }
+  syncDirectory(dirname(dataFile));
+  removeOldExternalData(file, dataName);
   return { externalDataFile: dataFile };
+}
+
+/** Data file names writeModel gives the model `file`: `<basename>.data` and `<basename>.<16 hex>.data`. */
+function externalDataPattern(file: string): RegExp {
+  const base = basename(file).replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return new RegExp(`^${base}\\.(?:[0-9a-f]{16}\\.)?data$`);
+}
+
+/**
+ * The name of a model's new data file: `<basename>.data` when no file has that name (a fresh
+ * output, the usual case), else `<basename>.<first 16 hex digits of the data's SHA-256>.data`.
+ * Either way no file that a model could be referencing changes content when the new data is
+ * renamed into place: the plain name is new, and a file that already has the hashed name holds
+ * these very bytes (its name is derived from them). The model at `file` keeps its data until the
+ * new model replaces it.
+ */
+function externalDataName(file: string, chunks: readonly Uint8Array[]): string {
+  const plain = `${basename(file)}.data`;
+  if (!existsSync(resolve(dirname(file), plain))) return plain;
+  const hash = createHash("sha256");
+  for (const c of chunks) hash.update(c);
+  return `${basename(file)}.${hash.digest("hex").slice(0, 16)}.data`;
+}
+
+/**
+ * After a new model is in place: removes the earlier data files of this model (named as
+ * writeModel names them, other than `keep`), and temporaries of them left by killed writers.
+ * Best effort: a file that cannot be removed stays, unreferenced.
+ */
+function removeOldExternalData(file: string, keep: string): void {
+  const dir = dirname(file);
+  const pattern = externalDataPattern(file);
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (name !== keep && pattern.test(name)) {
+      try { unlinkSync(join(dir, name)); } catch { /* gone already, or not ours to remove */ }
+    }
+    // A temporary `.<data name>.tmp-<pid>-<n>` of a writer that died before renaming it.
+    const tmp = /^\.(.+)\.tmp-\d+-\d+$/.exec(name);
+    if (tmp && pattern.test(tmp[1]!)) removeStaleTemps(join(dir, tmp[1]!));
+  }
+}
+
+/** Makes the renames in `dir` durable (fsync of the directory); best effort, as not every platform can open a directory. */
+function syncDirectory(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, "r");
+    fsyncSync(fd);
+  } catch {
+    /* e.g. Windows: directories cannot be opened; renames there are as durable as the platform makes them */
+  } finally {
+    if (fd !== undefined) try { closeSync(fd); } catch { /* nothing to do */ }
+  }
 }
 
 export { DataType };
