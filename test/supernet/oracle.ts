@@ -18,7 +18,7 @@ export function tempDir(): string {
 }
 
 /** Gives every BatchNorm distinct statistics and affine parameters, as after training, so BN mistakes show. */
-export function randomizeBatchNorms(model: ModelProto, manifest: Manifest, seed = 7): void {
+export function randomizeBatchNorms(model: ModelProto, seed = 7): void {
   const rng = new Random(seed);
   const inits = new Map(model.graph!.initializer.map((t) => [t.name, t]));
   const refs = model.graph!.node.filter((n) => n.opType === "BatchNormalization");
@@ -31,7 +31,6 @@ export function randomizeBatchNorms(model: ModelProto, manifest: Manifest, seed 
     setFloats(mean!, fill(-0.2, 0.2));
     setFloats(variance!, fill(0.5, 1.5));
   }
-  void manifest;
 }
 
 export function oneHotMasks(manifest: Manifest, arch: readonly number[]): Float32Array[] {
