@@ -1,7 +1,7 @@
 /**
  * Benchmark: `bnnas export-supernet` speed and file size for the built-in spaces, and for
  * fmnist-small the PyTorch peer's time to build the same supernet and torch.onnx.export it
- * (shared/bench/fmnist_space.py `Supernet`, TrainingMode.PRESERVE), measured in the same run.
+ * (scripts/peer/fmnist_space.py `Supernet`, TrainingMode.PRESERVE), measured in the same run.
  *
  *   npm run build && node dist/scripts/bench-export.js [--runs 3] [--no-torch] [--json]
  *

@@ -1,6 +1,6 @@
 /**
  * Benchmark: inference throughput of an extracted fmnist-small subnet on onnxruntime-node vs the
- * PyTorch peer (/work/shared/bench/torch_reference.py `infer_ms`: the same architecture, eval
+ * PyTorch peer (scripts/peer/torch_reference.py `infer_ms`: the same architecture, eval
  * mode, same batch and threads), measured in the same run, one after the other.
  *
  *   npm run build && node dist/scripts/bench-infer.js [--arch 3,1,6,3,6,0] [--batch 128]

@@ -1,6 +1,6 @@
 /**
  * Benchmark: BN-only training steps of the fmnist-small supernet on bnnas's engine vs the PyTorch
- * peer (scripts/peer/torch_reference.py, a copy of ../shared/bench), same batch, threads and uniform path sampling.
+ * peer (scripts/peer/torch_reference.py), same batch, threads and uniform path sampling.
  * A bnnas step = engine.step + an SGD-momentum update of the trained params in JS.
  *
  *   node dist/scripts/bench-train.js [--batch 128] [--steps 30] [--threads 2] [--model FILE | --source bnnas|torch]

@@ -1,8 +1,8 @@
-"""Exports the PyTorch peer of fmnist-small (scripts/peer (a copy of ../shared/bench)/fmnist_space.py `Supernet`) to ONNX
+"""Exports the PyTorch peer of fmnist-small (scripts/peer/fmnist_space.py `Supernet`) to ONNX
 in the PyTorch supernet convention: one mask vector input per layer (mask0..mask5),
 TrainingMode.PRESERVE (BatchNormalization kept), opset 17, dynamic batch.
 
-    /usr/bin/python3 scripts/export-fmnist-torch.py OUT.onnx [--bench-dir scripts/peer (a copy of ../shared/bench)] [--seed 0] [--oracle OUT.json] [--state-dict OUT.pt]
+    /usr/bin/python3 scripts/export-fmnist-torch.py OUT.onnx [--bench-dir scripts/peer] [--seed 0] [--oracle OUT.json] [--state-dict OUT.pt]
 
 Used by scripts/bench-train.ts when bnnas's own exporter (src/supernet/export.ts) is not available.
 """

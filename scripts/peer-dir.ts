@@ -1,6 +1,7 @@
 /**
- * Where the PyTorch peer lives: scripts/peer is a copy of ../shared/bench (fmnist_space.py and
- * torch_reference.py), so benchmarks run from a clean clone. BNNAS_BENCH_DIR points elsewhere.
+ * Where the PyTorch peer lives: scripts/peer holds it (fmnist_space.py, the fmnist-small supernet
+ * in PyTorch, and torch_reference.py, its training and inference timings), so benchmarks run from
+ * a clean clone. BNNAS_BENCH_DIR points elsewhere.
  * Works from scripts/ (tsx) and from dist/scripts/ (compiled).
  */
 import { existsSync } from "node:fs";

@@ -1,11 +1,11 @@
 """One PyTorch BN-only training step per request, for interleaved timing against bnnas.
 
-    /usr/bin/python3 scripts/torch-step-server.py [--bench-dir scripts/peer (a copy of ../shared/bench)] [--batch 128] [--threads 2]
+    /usr/bin/python3 scripts/torch-step-server.py [--bench-dir scripts/peer] [--batch 128] [--threads 2]
 
 Reads lines "bn_last" or "bn_all", optionally followed by an architecture ("bn_last 1,3,5,2,6,4":
 per layer the op index in fmnist_space.OPS, which is also bnnas's mask position), on stdin; for
 each, runs one step (on that path, or a uniformly sampled one) exactly as
-scripts/peer (a copy of ../shared/bench)/torch_reference.py's bench_train does (PathNet over fmnist_space.Supernet,
+scripts/peer/torch_reference.py's bench_train does (PathNet over fmnist_space.Supernet,
 uniformly sampled path, SGD momentum 0.9, BN in train mode, zero_grad + forward + backward +
 step) and prints the step's milliseconds. Running both engines step by step, alternately, makes
 their ratio robust to load changes on a shared machine.

@@ -8,7 +8,8 @@
  *
  * Train-mode BN is built from primitives (ReduceMean, Sub, Mul, Sqrt, Div) rather than
  * BatchNormalization(training_mode=1), which onnxruntime runs on CPU only and which updates the
- * running variance with the biased variance (see ../../shared/training-on-ort.md).
+ * running variance with the biased batch variance, where PyTorch (whose statistics these must
+ * match) uses the unbiased one.
  */
 import { DataType, type ModelProto } from "../onnx/proto.js";
 import { cloneForEditing } from "../onnx/clone.js";
