@@ -12,9 +12,8 @@
 import { attr, type Attr, type GraphBuilder } from "../onnx/builder.js";
 import type { NodeProto } from "../onnx/proto.js";
 import type { Tensor } from "../onnx/tensor.js";
-import { lookupRule } from "./registry.js";
-import type { GradContext } from "./rule.js";
-import type { Shape } from "./shapes.js";
+import { lookupRule } from "../opset/registry.js";
+import type { GradContext, Shape } from "../opset/types.js";
 
 export interface BackwardSpec {
   /** Forward nodes in topological order (as in the original graph: BatchNormalization not lowered). */
@@ -27,18 +26,26 @@ export interface BackwardSpec {
   wrt: readonly string[];
 }
 
-/** Emits the backward graph; returns, per `wrt` tensor reached, the name of its gradient. */
-export function buildBackward(b: GraphBuilder, spec: BackwardSpec): Map<string, string> {
-  const { nodes, shapes } = spec;
-  // Tensors that depend on a wrt tensor.
-  const live = new Set(spec.wrt);
+/**
+ * The nodes the backward visits, in forward order: those with an input that depends on a `wrt`
+ * tensor and an output a seed depends on (tinygrad's walk); `live` holds the tensors that depend
+ * on a `wrt` tensor.
+ */
+export function nodesToDifferentiate(nodes: readonly NodeProto[], wrt: Iterable<string>, seeds: Iterable<string>): { nodes: NodeProto[]; live: Set<string> } {
+  const live = new Set(wrt);
   for (const n of nodes) if (n.input.some((i) => i && live.has(i))) for (const o of n.output) if (o) live.add(o);
-  // Tensors a seed depends on.
-  const needed = new Set(spec.seeds.keys());
+  const needed = new Set(seeds);
   for (let k = nodes.length - 1; k >= 0; k--) {
     const n = nodes[k]!;
     if (n.output.some((o) => o && needed.has(o))) for (const i of n.input) if (i) needed.add(i);
   }
+  return { nodes: nodes.filter((n) => n.input.some((i) => i && live.has(i)) && n.output.some((o) => o && needed.has(o))), live };
+}
+
+/** Emits the backward graph; returns, per `wrt` tensor reached, the name of its gradient. */
+export function buildBackward(b: GraphBuilder, spec: BackwardSpec): Map<string, string> {
+  const { shapes } = spec;
+  const { nodes, live } = nodesToDifferentiate(spec.nodes, spec.wrt, spec.seeds.keys());
 
   const contributions = new Map<string, string[]>();
   const add = (t: string, g: string) => {
@@ -77,7 +84,6 @@ export function buildBackward(b: GraphBuilder, spec: BackwardSpec): Map<string, 
 
   for (let k = nodes.length - 1; k >= 0; k--) {
     const node = nodes[k]!;
-    if (!node.input.some((i) => i && live.has(i)) || !node.output.some((o) => o && needed.has(o))) continue;
     const dys = node.output.map((o) => (o ? total(o) : undefined));
     if (dys.every((d) => d === undefined)) continue;
     const rule = lookupRule(node.opType);

@@ -4,8 +4,8 @@
  */
 import type { GraphBuilder } from "../onnx/builder.js";
 import { make, type NodeProto } from "../onnx/proto.js";
-import { lowerBatchNorm, type LoweredBatchNorm } from "./batchnorm-lowering.js";
-import type { Shape } from "./shapes.js";
+import { lowerBatchNorm, type LoweredBatchNorm } from "../opset/ops/batch-normalization-lowering.js";
+import type { Shape } from "../opset/types.js";
 
 /** Returns the lowered BatchNorms keyed by BN node name (or output name when unnamed). */
 export function emitTrainingForward(b: GraphBuilder, nodes: readonly NodeProto[], shapes: ReadonlyMap<string, Shape>): Map<string, LoweredBatchNorm> {

@@ -9,6 +9,8 @@
 import { AttrType, DataType, num, type AttributeProto, type GraphProto, type ModelProto, type NodeProto, type TensorProto, type ValueInfoProto } from "../onnx/proto.js";
 import { GraphIndex, graphProblem } from "../onnx/graph.js";
 import { ONNX_OPS } from "../onnx/ops-list.js";
+import { elementSize } from "../onnx/tensor.js";
+import { findOp } from "../opset/registry.js";
 
 /** onnxruntime-node 1.30 loads IR versions up to 13 and default-domain opsets up to 26. */
 export const MAX_IR_VERSION = 13;
@@ -19,13 +21,6 @@ export const MAX_DIM = 2 ** 31 - 1;
 /** The float element types (what a BatchNorm, a Conv or a mask input may hold). */
 export const FLOAT_TYPES: ReadonlySet<number> = new Set<number>([DataType.FLOAT, DataType.FLOAT16, DataType.DOUBLE, DataType.BFLOAT16]);
 const INDEX_TYPES = new Set<number>([DataType.INT32, DataType.INT64]);
-
-/** Bytes per element in raw_data, for the numeric types (STRING has no raw form). */
-const RAW_SIZE: Partial<Record<number, number>> = {
-  [DataType.FLOAT]: 4, [DataType.UINT8]: 1, [DataType.INT8]: 1, [DataType.UINT16]: 2, [DataType.INT16]: 2,
-  [DataType.INT32]: 4, [DataType.INT64]: 8, [DataType.BOOL]: 1, [DataType.FLOAT16]: 2, [DataType.DOUBLE]: 8,
-  [DataType.UINT32]: 4, [DataType.UINT64]: 8, [DataType.COMPLEX64]: 8, [DataType.COMPLEX128]: 16, [DataType.BFLOAT16]: 2,
-};
 
 const typeName = (t: number) => (DataType as unknown as Record<number, string>)[t] ?? String(t);
 
@@ -45,7 +40,7 @@ function typedField(t: TensorProto): { name: string; length: number; perElement:
 
 /** A tensor whose type, dims and stored data agree; external data must already be loaded. */
 export function tensorProblem(t: TensorProto, where = `tensor '${t.name}'`): string | undefined {
-  if (RAW_SIZE[t.dataType] === undefined && t.dataType !== DataType.STRING) return `${where} has data type ${typeName(t.dataType)}, which is not an ONNX tensor type bnnas reads`;
+  if (elementSize(t.dataType) === undefined && t.dataType !== DataType.STRING) return `${where} has data type ${typeName(t.dataType)}, which is not an ONNX tensor type bnnas reads`;
   let count = 1;
   for (const d of t.dims) {
     const v = num(d);
@@ -57,7 +52,7 @@ export function tensorProblem(t: TensorProto, where = `tensor '${t.name}'`): str
   const raw = t.rawData?.length ?? 0;
   const field = typedField(t)!;
   if (raw > 0) {
-    const size = RAW_SIZE[t.dataType];
+    const size = elementSize(t.dataType);
     if (size === undefined) return `${where} of type STRING has raw_data`;
     if (raw !== count * size) return `${where} has ${raw} bytes of data, but dims [${t.dims.map(num).join(", ")}] of ${typeName(t.dataType)} need ${count * size}`;
     if (field.length > 0) return `${where} has both raw_data and ${field.name}`;
@@ -71,7 +66,7 @@ function valueInfoProblem(vi: ValueInfoProto, role: string): string | undefined 
   const tt = vi.type?.tensorType;
   if (!tt) return undefined;
   const et = tt.elemType ?? 0;
-  if (RAW_SIZE[et] === undefined && et !== DataType.STRING) return `${role} '${vi.name}' has element type ${typeName(et)}, which is not an ONNX tensor type`;
+  if (elementSize(et) === undefined && et !== DataType.STRING) return `${role} '${vi.name}' has element type ${typeName(et)}, which is not an ONNX tensor type`;
   for (const d of tt.shape?.dim ?? []) {
     if (d.dimValue === undefined || d.dimValue === null || d.dimParam) continue;
     const v = num(d.dimValue);
@@ -80,76 +75,26 @@ function valueInfoProblem(vi: ValueInfoProto, role: string): string | undefined 
   return undefined;
 }
 
-/** Attribute types of the operators bnnas reads; a mismatch is a corrupt or hand-edited file. */
-const ATTR_TYPES: Record<string, Record<string, number>> = (() => {
-  const conv = { kernel_shape: AttrType.INTS, strides: AttrType.INTS, pads: AttrType.INTS, dilations: AttrType.INTS, group: AttrType.INT, auto_pad: AttrType.STRING };
-  const pool = { kernel_shape: AttrType.INTS, strides: AttrType.INTS, pads: AttrType.INTS, dilations: AttrType.INTS, ceil_mode: AttrType.INT, count_include_pad: AttrType.INT, storage_order: AttrType.INT, auto_pad: AttrType.STRING };
-  const axis = { axis: AttrType.INT };
-  return {
-    Conv: conv, ConvTranspose: { ...conv, output_padding: AttrType.INTS, output_shape: AttrType.INTS },
-    MaxPool: pool, AveragePool: pool,
-    BatchNormalization: { epsilon: AttrType.FLOAT, momentum: AttrType.FLOAT, training_mode: AttrType.INT, spatial: AttrType.INT, is_test: AttrType.INT, consumed_inputs: AttrType.INTS },
-    Gemm: { alpha: AttrType.FLOAT, beta: AttrType.FLOAT, transA: AttrType.INT, transB: AttrType.INT, broadcast: AttrType.INT },
-    Gather: axis, Flatten: axis, Concat: axis, Softmax: axis, LogSoftmax: axis, Split: { axis: AttrType.INT, split: AttrType.INTS, num_outputs: AttrType.INT },
-    Transpose: { perm: AttrType.INTS }, Squeeze: { axes: AttrType.INTS }, Unsqueeze: { axes: AttrType.INTS },
-    ReduceMean: { axes: AttrType.INTS, keepdims: AttrType.INT, noop_with_empty_axes: AttrType.INT },
-    Cast: { to: AttrType.INT, saturate: AttrType.INT }, Clip: { min: AttrType.FLOAT, max: AttrType.FLOAT },
-    Constant: { value: AttrType.TENSOR, value_float: AttrType.FLOAT, value_floats: AttrType.FLOATS, value_int: AttrType.INT, value_ints: AttrType.INTS, value_string: AttrType.STRING, value_strings: AttrType.STRINGS, sparse_value: AttrType.SPARSE_TENSOR },
-    HardSigmoid: { alpha: AttrType.FLOAT, beta: AttrType.FLOAT }, LeakyRelu: { alpha: AttrType.FLOAT },
-  };
-})();
-
-/** Operators whose complete attribute list is in ATTR_TYPES: another name is a corrupt file. */
-const CLOSED_ATTRS = new Set(["Conv", "ConvTranspose", "MaxPool", "AveragePool", "BatchNormalization", "Gemm", "Gather", "Flatten"]);
-
-const POSITIVE_INTS = new Set(["kernel_shape", "strides", "dilations"]);
 const AXIS_LIMIT = 64;
 
+/** Generic attribute checks, then the op module's (attribute types, closed lists, ranges; src/opset). */
 function attributeProblem(n: NodeProto, a: AttributeProto, where: string): string | undefined {
   if (!(a.type >= 1 && a.type <= 14)) return `${where}: attribute '${a.name}' has an unknown type ${a.type}`;
   if (a.type === AttrType.TENSOR && !a.t) return `${where}: attribute '${a.name}' is a tensor attribute without a tensor`;
   if (a.type === AttrType.GRAPH && !a.g) return `${where}: attribute '${a.name}' is a graph attribute without a graph`;
-  if (CLOSED_ATTRS.has(n.opType) && ATTR_TYPES[n.opType]![a.name] === undefined) return `${where}: ${n.opType} has no attribute ${JSON.stringify(a.name)}`;
-  const want = ATTR_TYPES[n.opType]?.[a.name];
+  const checks = findOp(n.opType)?.checks;
+  const want = checks?.attributes?.[a.name];
+  if (checks?.closedAttributes && want === undefined) return `${where}: ${n.opType} has no attribute ${JSON.stringify(a.name)}`;
   if (want !== undefined && a.type !== want) return `${where}: attribute '${a.name}' has type ${AttrType[a.type] ?? a.type}, expected ${AttrType[want]}`;
   if (a.type === AttrType.TENSOR && a.t) return tensorProblem(a.t, `${where}: attribute '${a.name}'`);
-  const isConvLike = n.opType === "Conv" || n.opType === "ConvTranspose" || n.opType.endsWith("Pool");
-  if (isConvLike && a.type === AttrType.INTS) {
-    const vals = a.ints.map((v) => num(v));
-    const min = POSITIVE_INTS.has(a.name) ? 1 : 0;
-    if (vals.some((v) => !Number.isSafeInteger(v) || v < min || v > 65536)) return `${where}: ${a.name} [${vals.join(", ")}] must hold whole numbers from ${min} to 65536`;
-  }
-  if (isConvLike && a.name === "group") {
-    const g = num(a.i);
-    if (!Number.isSafeInteger(g) || g < 1 || g > MAX_DIM) return `${where}: group ${g} must be a whole number >= 1`;
-  }
+  const opProblem = checks?.attributeProblem?.(a);
+  if (opProblem) return `${where}: ${opProblem}`;
   if (a.name === "axis" && a.type === AttrType.INT) {
     const v = num(a.i);
     if (!Number.isSafeInteger(v) || Math.abs(v) > AXIS_LIMIT) return `${where}: axis ${v} is out of range`;
   }
-  if (n.opType === "BatchNormalization" && a.name === "epsilon" && !(Number.isFinite(a.f) && a.f >= 0)) return `${where}: epsilon ${a.f} must be a finite number >= 0`;
-  if (n.opType === "BatchNormalization" && a.name === "momentum" && !Number.isFinite(a.f)) return `${where}: momentum ${a.f} must be a finite number`;
   return undefined;
 }
-
-/** Input positions that must hold float tensors, and those that must hold indices, per operator. */
-const FLOAT_INPUTS: Record<string, number[]> = {
-  Conv: [0, 1, 2], ConvTranspose: [0, 1, 2], BatchNormalization: [0, 1, 2, 3, 4], Gemm: [0, 1, 2],
-  Relu: [0], Sigmoid: [0], HardSigmoid: [0], HardSwish: [0], Softmax: [0], LogSoftmax: [0], AveragePool: [0], MaxPool: [0],
-  GlobalAveragePool: [0], GlobalMaxPool: [0], Sqrt: [0], Exp: [0], Tanh: [0], Erf: [0],
-};
-const INDEX_INPUTS: Record<string, number[]> = {
-  Gather: [1], Reshape: [1], Slice: [1, 2, 3, 4], Unsqueeze: [1], Squeeze: [1], Expand: [1], Tile: [1], Pad: [1], Split: [1],
-  ReduceMean: [1], ReduceSum: [1], ConstantOfShape: [0],
-};
-const SAME_INPUTS = new Set(["Add", "Sub", "Mul", "Div", "Sum", "Mean", "Max", "Min", "MatMul", "Concat", "Clip"]);
-/** Operators whose outputs have the type of their first input (enough to follow masks and data). */
-const KEEPS_TYPE = new Set([
-  "Identity", "Relu", "Conv", "ConvTranspose", "BatchNormalization", "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Sum", "Mean", "Max", "Min",
-  "Clip", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose", "Concat", "Slice", "Gather", "Expand", "Tile", "Pad", "MaxPool",
-  "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "ReduceMean", "ReduceSum", "Softmax", "LogSoftmax", "Sigmoid", "HardSigmoid",
-  "HardSwish", "Split", "Dropout", "Neg", "Abs", "Sqrt", "Exp", "Log", "Tanh", "Erf",
-]);
 
 function operandTypeProblem(graph: GraphProto, order: NodeProto[]): string | undefined {
   const type = new Map<string, number>();
@@ -158,34 +103,22 @@ function operandTypeProblem(graph: GraphProto, order: NodeProto[]): string | und
   for (const n of order) {
     const where = `node '${n.name || n.opType}' (${n.opType})`;
     const typeAt = (i: number) => (n.input[i] ? type.get(n.input[i]!) : undefined);
-    for (const i of FLOAT_INPUTS[n.opType] ?? []) {
+    const checks = findOp(n.opType)?.checks;
+    if (!checks) continue;
+    for (const i of checks.floatInputs ?? []) {
       const t = typeAt(i);
       if (t !== undefined && !FLOAT_TYPES.has(t)) return `${where} takes '${n.input[i]}' of type ${typeName(t)} as input ${i}, which must be a float tensor`;
     }
-    for (const i of INDEX_INPUTS[n.opType] ?? []) {
+    for (const i of checks.indexInputs ?? []) {
       const t = typeAt(i);
       if (t !== undefined && !INDEX_TYPES.has(t)) return `${where} takes '${n.input[i]}' of type ${typeName(t)} as input ${i}, which must be int32 or int64`;
     }
-    if (SAME_INPUTS.has(n.opType)) {
+    if (checks.sameTypeInputs) {
       const known = n.input.map((x) => (x ? type.get(x) : undefined)).filter((t): t is number => t !== undefined);
       if (known.some((t) => t !== known[0])) return `${where} mixes input types ${[...new Set(known)].map(typeName).join(" and ")}`;
     }
-    let out: number | undefined;
-    if (n.opType === "Cast") {
-      const to = n.attribute.find((a) => a.name === "to");
-      out = to ? num(to.i) : undefined;
-    } else if (n.opType === "Constant") {
-      out = n.attribute.find((a) => a.name === "value")?.t?.dataType;
-    } else if (n.opType === "Shape" || n.opType === "Size" || n.opType === "ArgMax" || n.opType === "ArgMin" || n.opType === "NonZero") {
-      out = DataType.INT64;
-    } else if (KEEPS_TYPE.has(n.opType)) {
-      out = typeAt(0);
-    }
-    if (out !== undefined) {
-      // Only the first output of BatchNormalization/MaxPool/Dropout keeps the type; Split keeps it on all.
-      const outputs = n.opType === "Split" ? n.output : n.output.slice(0, 1);
-      for (const o of outputs) if (o) type.set(o, out);
-    }
+    const out = checks.outputType?.(n, typeAt);
+    if (out !== undefined) for (const o of checks.typesAllOutputs ? n.output : n.output.slice(0, 1)) if (o) type.set(o, out);
   }
   return undefined;
 }

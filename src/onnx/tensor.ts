@@ -36,21 +36,24 @@ export function int64Tensor(name: string, dims: readonly number[], data: readonl
   return make.tensor({ name, dims: [...dims], dataType: DataType.INT64, rawData: bytesOf(arr).slice() });
 }
 
+/**
+ * Bytes per element in raw_data, for every numeric ONNX type (STRING has no raw form). The one
+ * table for sizes: the model checks, external-data reads and weight-size estimates all use it.
+ */
 const ELEMENT_SIZE: Partial<Record<number, number>> = {
-  [DataType.FLOAT]: 4,
-  [DataType.DOUBLE]: 8,
-  [DataType.INT64]: 8,
-  [DataType.INT32]: 4,
-  [DataType.UINT8]: 1,
-  [DataType.INT8]: 1,
-  [DataType.BOOL]: 1,
+  [DataType.FLOAT]: 4, [DataType.UINT8]: 1, [DataType.INT8]: 1, [DataType.UINT16]: 2, [DataType.INT16]: 2,
+  [DataType.INT32]: 4, [DataType.INT64]: 8, [DataType.BOOL]: 1, [DataType.FLOAT16]: 2, [DataType.DOUBLE]: 8,
+  [DataType.UINT32]: 4, [DataType.UINT64]: 8, [DataType.COMPLEX64]: 8, [DataType.COMPLEX128]: 16, [DataType.BFLOAT16]: 2,
 };
+
+/** The types readTensor decodes into a typed array. */
+const READABLE = new Set<number>([DataType.FLOAT, DataType.DOUBLE, DataType.INT64, DataType.INT32, DataType.UINT8, DataType.INT8, DataType.BOOL]);
 
 export function tensorDims(t: TensorProto): number[] {
   return t.dims.map((d) => num(d));
 }
 
-/** Bytes per element of a data type, or undefined for types bnnas does not read. */
+/** Bytes per element of a numeric data type in raw_data, or undefined for STRING and unknown types. */
 export function elementSize(dataType: number): number | undefined {
   return ELEMENT_SIZE[dataType];
 }
@@ -64,7 +67,7 @@ export function readTensor(t: TensorProto): Tensor {
   for (const d of dims) if (!Number.isSafeInteger(d) || d < 0) throw new Error(`tensor '${t.name}' has an invalid dim ${d}`);
   const n = elementCount(dims);
   const dt = t.dataType;
-  const size = ELEMENT_SIZE[dt];
+  const size = READABLE.has(dt) ? ELEMENT_SIZE[dt] : undefined;
   if (size === undefined) throw new Error(`tensor '${t.name}' has data type ${onnx.TensorProto.DataType[dt] ?? dt}, which bnnas does not read`);
   if (t.externalData && t.externalData.length > 0 && (!t.rawData || t.rawData.length === 0) && n > 0) {
     throw new Error(`tensor '${t.name}' stores its data externally and it was not loaded`);
@@ -100,14 +103,6 @@ export function readFloats(t: TensorProto): Float32Array {
   if (data instanceof Float32Array) return data;
   if (data instanceof Float64Array) return Float32Array.from(data);
   throw new Error(`tensor '${t.name}' is not a float tensor`);
-}
-
-/** Reads an integer tensor as numbers. */
-export function readInts(t: TensorProto): number[] {
-  const { data } = readTensor(t);
-  if (data instanceof BigInt64Array) return Array.from(data, (v) => Number(v));
-  if (data instanceof Float32Array || data instanceof Float64Array) throw new Error(`tensor '${t.name}' is not an integer tensor`);
-  return Array.from(data as ArrayLike<number>);
 }
 
 /** Replaces a float tensor's data in place (keeps name, dims and type). */

@@ -12,7 +12,7 @@ import { Session } from "../../src/runtime/ort.js";
 import type { ModelProto } from "../../src/onnx/proto.js";
 import { buildBackward } from "../../src/autodiff/backward.js";
 import { emitTrainingForward } from "../../src/autodiff/forward.js";
-import { inferShapes } from "../../src/autodiff/shapes.js";
+import { inferShapes } from "../../src/opset/infer.js";
 
 /** Deterministic pseudo-random numbers (mulberry32). */
 export function rng(seed: number): () => number {

@@ -1,0 +1,12 @@
+import { describe, it } from "vitest";
+import { checkGradients, randn, rng } from "../../autodiff/harness.js";
+
+const r = rng(16);
+describe("MatMul gradient", () => {
+  it("2-D", async () => {
+    await checkGradients({ inputs: { a: { dims: [3, 4], data: randn(12, r), grad: true }, b: { dims: [4, 2], data: randn(8, r), grad: true } }, build: (b) => b.op("MatMul", ["a", "b"]) });
+  });
+  it("batched left operand with a broadcast 2-D right operand", async () => {
+    await checkGradients({ inputs: { a: { dims: [2, 3, 4], data: randn(24, r), grad: true }, b: { dims: [4, 2], data: randn(8, r), grad: true } }, build: (b) => b.op("MatMul", ["a", "b"]) });
+  });
+});
