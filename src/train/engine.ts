@@ -14,6 +14,7 @@ import type { ModelProto } from "../onnx/proto.js";
 import { elementCount, elementSize } from "../onnx/tensor.js";
 import type { SupernetStructure } from "../structure/structure.js";
 import { UsageError } from "../errors.js";
+import { checkDifferentiable } from "../autodiff/differentiable.js";
 import { partitionSupernet } from "./engine/partition.js";
 import type { EngineOptions, EngineLayout, TrainEngine } from "./engine/types.js";
 import { TrainingPlan } from "./engine/plan.js";
@@ -38,6 +39,7 @@ export function chooseLayout(model: ModelProto, layout: EngineLayout = "auto"): 
 
 export async function createEngine(model: ModelProto, structure: SupernetStructure, options: EngineOptions): Promise<TrainEngine> {
   if (!(options.labelSmoothing >= 0 && options.labelSmoothing < 1)) throw new UsageError(`label smoothing must be in [0, 1), got ${options.labelSmoothing}`);
+  checkDifferentiable(model.graph!, structure.input);
   const plan = new TrainingPlan(structure, partitionSupernet(model, structure), options);
   return chooseLayout(model, options.layout) === "fused" ? FusedTrainer.create(plan, options) : new PathTrainer(plan, options);
 }
