@@ -3,7 +3,7 @@
  * the fixed part (everything outside the candidate branches). bnnas files carry these numbers in
  * their manifest; this is for files that do not.
  *
- * Counting convention (as the BN-NAS FLOPs table and ../../../shared/spaces/fmnist-small.md):
+ * Counting convention (as the BN-NAS FLOPs table, and as bnnas's own manifests count):
  * MACs = multiply-accumulates of Conv, Gemm and MatMul for one sample; params = weights and biases
  * of Conv/Gemm/MatMul (a bias added right after a MatMul included) and BatchNorm gamma and beta.
  * Shapes come from the one shape inference (src/opset/infer.ts), starting from the data input's
@@ -18,8 +18,6 @@ import type { NodeCost, Shape } from "../opset/types.js";
 import type { SupernetStructure } from "../structure/structure.js";
 import { layerBranches } from "./import.js";
 
-export type { NodeCost } from "../opset/types.js";
-
 /**
  * Infers the shape of every tensor from the data input (batch 1; other symbolic dims count as 1)
  * and returns the cost of each node. Throws an Error naming the op for ops it cannot infer.
@@ -27,13 +25,7 @@ export type { NodeCost } from "../opset/types.js";
 export function nodeCosts(index: GraphIndex, dataInput: string): Map<NodeProto, NodeCost> {
   const known = new Map<string, Shape>();
   for (const i of index.feeds) known.set(i.name, (staticShape(i) ?? []).map((d, k) => (k === 0 && i.name === dataInput ? 1 : typeof d === "number" ? d : 1)));
-  let infos;
-  try {
-    infos = inferTensors(index.graph, known);
-  } catch (e) {
-    if (!(e instanceof ShapeError)) throw e;
-    throw new Error(e.unknownOp ? `cannot count op ${e.opType} (node '${e.node}'): bnnas's shape inference does not know it` : `cannot count ${e.message}`);
-  }
+  const infos = countingShapes(index, known);
   const shapeOf = (t: string) => infos.get(t)!.shape as number[];
   const costs = new Map<NodeProto, NodeCost>();
   for (const node of index.topoOrder()) {
@@ -41,6 +33,16 @@ export function nodeCosts(index: GraphIndex, dataInput: string): Map<NodeProto, 
     costs.set(node, rule ? rule({ node, shape: shapeOf, isInitializer: (t) => !!t && index.initializers.has(t), producerOp: (t) => index.producer.get(t)?.opType }) : { macs: 0, params: [] });
   }
   return costs;
+}
+
+/** The one shape inference (src/opset/infer.ts), its failures worded as counting failures. */
+function countingShapes(index: GraphIndex, known: ReadonlyMap<string, Shape>) {
+  try {
+    return inferTensors(index.graph, known);
+  } catch (e) {
+    if (!(e instanceof ShapeError)) throw e;
+    throw new Error(e.unknownOp ? `cannot count op ${e.opType} (node '${e.node}'): bnnas's shape inference does not know it` : `cannot count ${e.message}`);
+  }
 }
 
 export interface CostSummary {
