@@ -19,7 +19,7 @@ import { GraphIndex } from "../../src/onnx/graph.js";
 import { DataType } from "../../src/onnx/proto.js";
 import { readFloats, type Tensor } from "../../src/onnx/tensor.js";
 import { Session } from "../../src/runtime/ort.js";
-import { inferShapes } from "../../src/autodiff/shapes.js";
+import { inferShapes } from "../../src/opset/infer.js";
 import { emitTrainingForward } from "../../src/autodiff/forward.js";
 import { emitSoftmaxCrossEntropy } from "../../src/autodiff/loss.js";
 import { buildBackward } from "../../src/autodiff/backward.js";

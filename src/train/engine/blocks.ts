@@ -14,8 +14,8 @@ import type { GraphIndex } from "../../onnx/graph.js";
 import { buildBackward } from "../../autodiff/backward.js";
 import { emitTrainingForward } from "../../autodiff/forward.js";
 import { emitSoftmaxCrossEntropy } from "../../autodiff/loss.js";
-import type { LoweredBatchNorm } from "../../autodiff/batchnorm-lowering.js";
-import type { Shape } from "../../autodiff/shapes.js";
+import type { LoweredBatchNorm } from "../../opset/ops/batch-normalization-lowering.js";
+import type { Shape } from "../../opset/types.js";
 import type { Segment } from "./partition.js";
 
 /**

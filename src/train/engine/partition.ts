@@ -9,7 +9,8 @@
 import { GraphIndex } from "../../onnx/graph.js";
 import type { GraphProto, ModelProto, NodeProto, TensorProto } from "../../onnx/proto.js";
 import { make } from "../../onnx/proto.js";
-import { inferShapes, type Shape } from "../../autodiff/shapes.js";
+import { inferShapes } from "../../opset/infer.js";
+import type { Shape } from "../../opset/types.js";
 import type { SupernetStructure } from "../../structure/structure.js";
 import { ArchError, BnnasError } from "../../errors.js";
 

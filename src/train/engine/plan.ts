@@ -10,7 +10,7 @@ import { BnnasError } from "../../errors.js";
 import { pathSegments, type Partition, type Segment } from "./partition.js";
 import type { StatOutput } from "./blocks.js";
 import { argmax } from "../../runtime/eval.js";
-import { spatialCount } from "../../autodiff/batchnorm-lowering.js";
+import { spatialCount } from "../../opset/ops/batch-normalization-lowering.js";
 
 export interface PlanOptions {
   bn: "last" | "all";
