@@ -25,11 +25,15 @@ export interface DataInput {
   shape: readonly (number | string)[];
 }
 
-export function checkDifferentiable(graph: GraphProto, input: DataInput, file?: string): void {
+/**
+ * `weights` (default: only BatchNorm gamma/beta train) names the other tensors that train, e.g.
+ * every conv and linear weight in full-weight training, whose gradients reach further back.
+ */
+export function checkDifferentiable(graph: GraphProto, input: DataInput, file?: string, weights: readonly string[] = []): void {
   const shapes = graphShapes(graph, input, file);
   const index = new GraphIndex(graph);
   const bns = graph.node.filter((n) => n.opType === "BatchNormalization");
-  const wrt = bns.flatMap((n) => n.input.slice(1, 3)).filter(Boolean);
+  const wrt = [...bns.flatMap((n) => n.input.slice(1, 3)).filter(Boolean), ...weights];
   const { nodes } = nodesToDifferentiate(index.topoOrder(), wrt, graph.output.map((o) => o.name));
   for (const node of nodes) {
     const name = node.name || node.output[0]!;
@@ -37,7 +41,7 @@ export function checkDifferentiable(graph: GraphProto, input: DataInput, file?: 
       throw new NotDifferentiableError(
         name,
         node.opType,
-        `bnnas has no gradient rule for ${node.opType}, and the node lies between a trained BatchNorm and the loss; ` +
+        `bnnas has no gradient rule for ${node.opType}, and the node lies between a trained tensor and the loss; ` +
           `replace the op in the supernet with one that has a rule (${differentiableOps().join(", ")}) and re-export`,
         file,
       );

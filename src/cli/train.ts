@@ -15,16 +15,20 @@ import type { EngineLayout } from "../train/engine.js";
 import { RECENT_WINDOW, type TrainConfig } from "../train/trainer.js";
 import { LR_SCHEDULES, type LrSchedule } from "../train/schedule.js";
 import { SAMPLERS, type SamplerKind } from "../train/sampler.js";
-import { runTraining } from "../pipeline/train-run.js";
+import { runTraining, type TrainRunRequest, type WeightsMode } from "../pipeline/train-run.js";
 import { Progress } from "../util/progress.js";
 
 /** The options that are TrainConfig fields under the same name take their types from it. */
-interface Options extends NormalizationFlags, Pick<TrainConfig, "epochs" | "steps" | "batch" | "lr" | "momentum" | "weightDecay" | "labelSmoothing" | "clip" | "bn" | "seed"> {
+interface Options extends NormalizationFlags, Pick<TrainConfig, "epochs" | "steps" | "batch" | "lr" | "momentum" | "weightDecay" | "labelSmoothing" | "clip" | "bn" | "seed" | "warmup"> {
+  weights?: WeightsMode;
+  reinit?: boolean;
+  nesterov?: boolean;
+  augment?: boolean;
   output: string;
   data?: string;
   weightDecayBn?: boolean;
   lrSchedule: TrainConfig["schedule"];
-  sampler: Exclude<SamplerKind, "fixed">;
+  sampler?: Exclude<SamplerKind, "fixed">;
   arch?: string;
   trainHead?: boolean;
   holdout?: number;
@@ -51,21 +55,26 @@ function holdoutOption(value: string): number {
 export function register(program: Command, io: ConsoleIO): void {
   program
     .command("train")
-    .description("train a supernet's BatchNorm gamma/beta (BN-NAS) on an IDX image dataset; writes a trained copy")
-    .argument("<supernet>", "supernet ONNX file (bnnas export or PyTorch convention, BatchNorm not folded)")
+    .description("train a supernet's BatchNorm gamma/beta (BN-NAS) or every weight (SPOS), or a standalone subnet's weights, on an IDX image dataset; writes a trained copy")
+    .argument("<model>", "supernet ONNX file (bnnas export or PyTorch convention, BatchNorm not folded), or a standalone subnet (extract-subnet output or any single-path ONNX classifier)")
     .requiredOption("-o, --output <file>", "trained supernet to write (a copy; the input is not changed)")
     .option("--data <dir>", "folder with MNIST/Fashion-MNIST IDX files (default: /usr/share/datasets/fashion-mnist if installed, else the subset shipped with bnnas)")
     .option("--epochs <n>", "epochs to train (default 1 unless --steps is given)", intOption("--epochs", 1))
     .option("--steps <n>", "stop after this many steps (with --epochs, the smaller wins)", intOption("--steps", 1))
     .option("--batch <n>", "batch size", intOption("--batch", 1), 128)
+    .option("--weights <what>", "what trains: bn (BatchNorm gamma/beta, BN-NAS; default for supernets) or all (every weight: SPOS on a supernet, from-scratch training of a subnet; default for subnets)", choiceOption("--weights", ["bn", "all"] as const))
+    .option("--reinit", "first redraw every weight with the space's init (a bnnas supernet or subnet): train the architecture from scratch")
     .option("--lr <x>", "learning rate", floatOption("--lr", 0), 0.1)
     .option("--momentum <x>", "SGD momentum", floatOption("--momentum", 0, 1), 0.9)
-    .option("--weight-decay <x>", "weight decay (not applied to BatchNorm gamma/beta unless --weight-decay-bn)", floatOption("--weight-decay", 0), 0)
+    .option("--nesterov", "Nesterov momentum")
+    .option("--weight-decay <x>", "weight decay of conv and linear weights (biases never; BatchNorm gamma/beta only with --weight-decay-bn)", floatOption("--weight-decay", 0), 0)
     .option("--weight-decay-bn", "apply weight decay to BatchNorm gamma/beta too")
     .option("--lr-schedule <s>", `learning-rate schedule: ${LR_SCHEDULES.join(", ")}`, choiceOption("--lr-schedule", LR_SCHEDULES), "linear" as LrSchedule)
+    .option("--warmup <steps>", "linear learning-rate warm-up over this many steps before the schedule", intOption("--warmup", 0), 0)
     .option("--label-smoothing <x>", "label smoothing of the cross-entropy", floatOption("--label-smoothing", 0, 1), 0)
+    .option("--augment", "random crop (2-pixel padding) and horizontal flip of training images, seeded (resume stays exact)")
     .option("--clip <x>", "clip each gradient value to [-x, x]", floatOption("--clip", Number.MIN_VALUE))
-    .option("--sampler <s>", `path sampling: uniform (BN-NAS/SPOS) or fair (FairNAS: K paths per step covering every candidate)`, choiceOption("--sampler", SAMPLERS), "uniform" as const)
+    .option("--sampler <s>", `path sampling of a supernet: uniform (BN-NAS/SPOS; the default) or fair (FairNAS: K paths per step covering every candidate)`, choiceOption("--sampler", SAMPLERS))
     .option("--arch <A>", "train this one path every step instead of sampling (e.g. 1,4,2,5,3,2)")
     .option("--bn <mode>", "whose gamma/beta train: last (each candidate's last BN, the BN-NAS code) or all", choiceOption("--bn", ["last", "all"] as const), "last" as const)
     .option("--train-head", "train the classifier too")
@@ -85,7 +94,7 @@ export function register(program: Command, io: ConsoleIO): void {
     .action(async (file: string, opts: Options) => {
       if (existsSync(file)) checkOutputIsNotInput(file, opts.output);
       if (opts.arch !== undefined && opts.sampler === "fair") throw new UsageError("--arch trains one fixed path; it cannot be combined with --sampler fair");
-      const config: Omit<TrainConfig, "arch"> = {
+      const config: TrainRunRequest["config"] = {
         epochs: opts.epochs,
         steps: opts.steps,
         batch: opts.batch,
@@ -93,7 +102,10 @@ export function register(program: Command, io: ConsoleIO): void {
         momentum: opts.momentum,
         weightDecay: opts.weightDecay,
         weightDecayBn: Boolean(opts.weightDecayBn),
+        nesterov: Boolean(opts.nesterov),
         schedule: opts.lrSchedule,
+        warmup: opts.warmup,
+        augment: Boolean(opts.augment),
         labelSmoothing: opts.labelSmoothing,
         clip: opts.clip,
         sampler: opts.arch !== undefined ? "fixed" : opts.sampler,
@@ -107,6 +119,8 @@ export function register(program: Command, io: ConsoleIO): void {
         supernet: file,
         output: opts.output,
         config,
+        weights: opts.weights,
+        reinit: Boolean(opts.reinit),
         arch: opts.arch,
         data: opts.data,
         holdout: opts.holdout,
@@ -133,14 +147,16 @@ export function register(program: Command, io: ConsoleIO): void {
         final_loss: result.finalLoss,
         final_accuracy: result.finalAccuracy,
         resumed_from: result.resumedFrom ?? null,
-        sampler: config.sampler,
+        sampler: result.sampler,
+        weights: result.weights,
+        kind: result.kind,
         bn: config.bn,
         data: result.data.source,
         images: result.data.images,
       };
       if (opts.json) io.stdout(`${JSON.stringify(summary)}\n`);
       else {
-        io.stdout(`wrote ${opts.output}: ${result.steps} steps (${summary.epochs.toFixed(2)} epochs of ${result.data.images} images, ${config.sampler} sampling, --bn ${config.bn})\n`);
+        io.stdout(`wrote ${opts.output}: ${result.steps} steps (${summary.epochs.toFixed(2)} epochs of ${result.data.images} images, ${result.kind === "subnet" ? "subnet" : `${result.sampler} sampling`}, ${result.weights === "all" ? "every weight" : `--bn ${config.bn}`})\n`);
         io.stdout(`  final loss ${result.finalLoss.toFixed(4)}, training accuracy ${(result.finalAccuracy * 100).toFixed(1)}% (last ${Math.min(result.steps, RECENT_WINDOW)} steps)${result.stepsThisRun > 0 ? `; ${result.msPerStep.toFixed(1)} ms/step` : ""}\n`);
       }
     });

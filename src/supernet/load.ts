@@ -30,9 +30,14 @@ export interface LoadedSupernet {
 }
 
 export function loadSupernet(file: string, options: LoadOptions = {}): LoadedSupernet {
+  return supernetOf(readModelFile(file), file, options);
+}
+
+/** As loadSupernet, for a model already read from `file` (readModelFile). */
+export function supernetOf(read: { model: ModelProto; sha256: string }, file: string, options: LoadOptions = {}): LoadedSupernet {
   // readModel has already refused structurally broken graphs (check.ts runs graphProblem), and
   // unsharing only turns Identity(initializer) outputs into initializers, which keeps them valid.
-  const { model, sha256 } = readModelFile(file);
+  const { model, sha256 } = read;
   unshareIdentityInitializers(model);
   const manifest = readManifest(model, file);
   if (manifest) {

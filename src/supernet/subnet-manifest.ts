@@ -34,6 +34,8 @@ export interface SubnetManifest {
   source: { file: string; sha256: string; kind: "bnnas" | "pytorch" };
   /** The supernet's training record, copied as is (absent for untrained or foreign supernets). */
   training?: unknown;
+  /** What training did to the subnet itself (`bnnas train` on it), one record per run, oldest first. */
+  retraining?: Record<string, unknown>[];
 }
 
 export function sha256(bytes: Uint8Array): string {

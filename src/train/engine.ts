@@ -17,7 +17,7 @@ import { UsageError } from "../errors.js";
 import { checkDifferentiable } from "../autodiff/differentiable.js";
 import { partitionSupernet } from "./engine/partition.js";
 import type { EngineOptions, EngineLayout, TrainEngine } from "./engine/types.js";
-import { TrainingPlan } from "./engine/plan.js";
+import { TrainingPlan, weightInitializers } from "./engine/plan.js";
 import { PathTrainer } from "./engine/path-trainer.js";
 import { FusedTrainer } from "./engine/fused-trainer.js";
 
@@ -39,7 +39,10 @@ export function chooseLayout(model: ModelProto, layout: EngineLayout = "auto"): 
 
 export async function createEngine(model: ModelProto, structure: SupernetStructure, options: EngineOptions): Promise<TrainEngine> {
   if (!(options.labelSmoothing >= 0 && options.labelSmoothing < 1)) throw new UsageError(`label smoothing must be in [0, 1), got ${options.labelSmoothing}`);
-  checkDifferentiable(model.graph!, structure.input);
+  const graph = model.graph!;
+  const weights = options.weights === "all" ? weightInitializers(graph.node, new Set(graph.initializer.map((t) => t.name))) : [];
+  if (options.weights === "all" && weights.length === 0) throw new UsageError("the model has no weights to train (no Conv, Gemm, MatMul or BatchNormalization initializers)");
+  checkDifferentiable(graph, structure.input, undefined, weights);
   const plan = new TrainingPlan(structure, partitionSupernet(model, structure), options);
   return chooseLayout(model, options.layout) === "fused" ? FusedTrainer.create(plan, options) : new PathTrainer(plan, options);
 }

@@ -66,15 +66,15 @@ export function partitionSupernet(model: ModelProto, structure: SupernetStructur
   const graph = model.graph!;
   const index = new GraphIndex(graph);
   const layers = structure.layers;
-  if (layers.length === 0) throw new BnnasError("the supernet has no choice layers to train");
-  const stem = segment(index, "stem", structure.input.name, layers[0]!.input, "the stem");
+  // A standalone subnet has no choice layers: its stem is empty and its head is the whole network.
+  const stem = segment(index, "stem", structure.input.name, layers[0]?.input ?? structure.input.name, "the stem");
   const fixed: (Segment | null)[] = layers.map((l, i) => (i === 0 || l.input === layers[i - 1]!.output ? null : segment(index, `fixed.${i}`, layers[i - 1]!.output, l.input, `the fixed part before layer ${l.label}`)));
   const candidates = layers.map((l, li) => {
     const m = new Map<number, Segment | null>();
     for (const c of l.candidates) m.set(c.position, c.output === l.input ? null : segment(index, `layer.${li}.pos.${c.position}`, l.input, c.output, `layer ${l.label} candidate '${c.name}'`));
     return m;
   });
-  const head = segment(index, "head", layers[layers.length - 1]!.output, structure.output, "the head");
+  const head = segment(index, "head", layers.at(-1)?.output ?? stem.output, structure.output, "the head");
 
   // Shapes, segment by segment, from the data input's declared shape.
   const shapes = new Map<string, Shape>();
@@ -106,7 +106,7 @@ export function partitionSupernet(model: ModelProto, structure: SupernetStructur
 export function pathSegments(p: Partition, structure: SupernetStructure, arch: readonly number[]): Segment[] {
   const layers = structure.layers;
   if (arch.length !== layers.length) throw new ArchError(`architecture has ${arch.length} entries; the supernet has ${layers.length} layers`);
-  const out: Segment[] = [p.stem];
+  const out: Segment[] = p.stem.nodes.length ? [p.stem] : [];
   arch.forEach((pos, li) => {
     const f = p.fixed[li];
     if (f) out.push(f);

@@ -5,6 +5,7 @@
  * of a param as a tensor, and the bookkeeping every step returns (batch statistics, correct count).
  */
 import { readFloats, type Tensor } from "../../onnx/tensor.js";
+import type { NodeProto } from "../../onnx/proto.js";
 import type { SupernetStructure } from "../../structure/structure.js";
 import { BnnasError } from "../../errors.js";
 import { pathSegments, type Partition, type Segment } from "./partition.js";
@@ -13,6 +14,7 @@ import { argmax } from "../../runtime/eval.js";
 import { spatialCount } from "../../opset/ops/batch-normalization-lowering.js";
 
 export interface PlanOptions {
+  weights?: "bn" | "all";
   bn: "last" | "all";
   trainHead: boolean;
 }
@@ -27,6 +29,29 @@ export interface BatchStatsOut {
 function headWeights(head: Segment): string[] {
   const names = new Set(head.initializers.map((t) => t.name));
   return head.nodes.filter((n) => n.opType === "Gemm" || n.opType === "MatMul").flatMap((n) => n.input.slice(0, 3).filter((i) => names.has(i)));
+}
+
+/**
+ * Every weight of a segment, for full-weight training: conv and linear weights and biases
+ * (initializer inputs of Conv, Gemm and MatMul, and the bias Add of a MatMul) and BatchNorm
+ * gamma/beta, in node order. Running statistics, shape constants and clip bounds are not weights.
+ */
+export function segmentWeights(seg: Segment): string[] {
+  return weightInitializers(seg.nodes, new Set(seg.initializers.map((t) => t.name)));
+}
+
+/** The weights (as segmentWeights) among `nodes`, whose initializers are `inits`. */
+export function weightInitializers(nodes: readonly NodeProto[], inits: ReadonlySet<string>): string[] {
+  const producer = new Map(nodes.flatMap((n) => n.output.map((o): [string, string] => [o, n.opType])));
+  const out = new Set<string>();
+  for (const n of nodes) {
+    const take = (names: readonly string[]) => names.forEach((i) => i && inits.has(i) && out.add(i));
+    if (n.opType === "Conv" || n.opType === "Gemm") take(n.input.slice(1, 3));
+    else if (n.opType === "MatMul") take(n.input);
+    else if (n.opType === "BatchNormalization") take(n.input.slice(1, 3));
+    else if (n.opType === "Add" && n.input.some((i) => producer.get(i) === "MatMul")) take(n.input);
+  }
+  return [...out];
 }
 
 export class TrainingPlan {
@@ -49,22 +74,31 @@ export class TrainingPlan {
     this.classes = k;
   }
 
-  /** gamma/beta of a segment's BNs that train under the --bn mode, plus head weights with --train-head. */
+  /**
+   * What trains in a segment: with weights "all", every weight (segmentWeights); else the gamma/beta
+   * of its BNs that train under the --bn mode, plus head weights with --train-head.
+   */
   trainableOf(seg: Segment): string[] {
     let t = this.trainable.get(seg);
     if (!t) {
-      t = [];
-      for (const bn of seg.batchNorms) if (this.options.bn === "all" || this.indicatorBns.has(bn.node)) t.push(bn.scale, bn.bias);
-      if (seg === this.p.head) t.push(...this.headParams);
+      if (this.options.weights === "all") t = segmentWeights(seg);
+      else {
+        t = [];
+        for (const bn of seg.batchNorms) if (this.options.bn === "all" || this.indicatorBns.has(bn.node)) t.push(bn.scale, bn.bias);
+        if (seg === this.p.head) t.push(...this.headParams);
+      }
       this.trainable.set(seg, t);
     }
     return t;
   }
 
-  /** Every BN scale/bias of a segment (BN runs in training mode whether it trains or not), plus trainable head weights. */
+  /**
+   * What a segment is fed each step: every BN scale/bias (BN runs in training mode whether it
+   * trains or not) and whatever else trains; frozen weights stay initializers.
+   */
   paramsOf(seg: Segment): string[] {
     let f = this.fed.get(seg);
-    if (!f) this.fed.set(seg, (f = [...seg.batchNorms.flatMap((b) => [b.scale, b.bias]), ...(seg === this.p.head ? this.headParams : [])]));
+    if (!f) this.fed.set(seg, (f = [...new Set([...seg.batchNorms.flatMap((b) => [b.scale, b.bias]), ...this.trainableOf(seg)])]));
     return f;
   }
 

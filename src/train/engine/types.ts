@@ -8,6 +8,12 @@ import type { ActivationPolicy } from "./blocks.js";
 import type { KindTiming } from "./sessions.js";
 
 export interface EngineOptions {
+  /**
+   * "bn" (BN-NAS): only BatchNorm gamma/beta train, whose under `bn`, conv weights stay frozen
+   * initializers; "all" (SPOS, retraining a subnet): every conv and linear weight and bias and
+   * every BatchNorm's gamma/beta train, fed as graph inputs each step. Default "bn".
+   */
+  weights?: "bn" | "all";
   bn: "last" | "all";
   trainHead: boolean;
   labelSmoothing: number;
