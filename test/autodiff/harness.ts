@@ -39,6 +39,8 @@ export interface FdInput {
   grad?: boolean;
   /** make it an initializer (constant), e.g. frozen conv weights */
   constant?: boolean;
+  /** a fed input whose dims stay static under `dynamicBatch` (a trained weight fed each step) */
+  staticShape?: boolean;
 }
 
 export interface FdOptions {
@@ -55,7 +57,7 @@ export interface FdOptions {
 function declare(b: GraphBuilder, opts: FdOptions): void {
   for (const [name, inp] of Object.entries(opts.inputs)) {
     if (inp.constant) b.initializer(inp.data instanceof BigInt64Array ? int64Tensor(name, inp.dims, inp.data) : floatTensor(name, inp.dims, inp.data));
-    else b.input(name, opts.dynamicBatch && inp.dims.length > 1 ? ["N", ...inp.dims.slice(1)] : inp.dims, inp.data instanceof BigInt64Array ? 7 : 1);
+    else b.input(name, opts.dynamicBatch && !inp.staticShape && inp.dims.length > 1 ? ["N", ...inp.dims.slice(1)] : inp.dims, inp.data instanceof BigInt64Array ? 7 : 1);
   }
 }
 
@@ -67,7 +69,7 @@ function trainingModels(opts: FdOptions) {
   const fgraph = fb.graph("fwd");
   const shapes = inferShapes(fgraph);
   const outShape = shapes.get(out)!;
-  const concreteOut = outShape.map((d, i) => (typeof d === "number" ? d : Object.values(opts.inputs).find((x) => !x.constant)!.dims[i]!));
+  const concreteOut = outShape.map((d, i) => (typeof d === "number" ? d : Object.values(opts.inputs).find((x) => !x.constant && !x.staticShape)!.dims[i]!));
   const index = new GraphIndex(fgraph);
 
   const train = (withBackward: boolean) => {

@@ -1,22 +1,28 @@
 /**
- * Conv: input gradient (and bias gradient). With frozen weights only dX is built:
+ * Conv: input, weight and bias gradients.
+ *
+ * dX with constant (frozen) weights, precomputed from the weight's value:
  * - stride 1: Conv(dY, W') with W' the kernel rotated 180° and in/out channels swapped per group,
  *   precomputed once as an initializer (markedly faster on ORT than ConvTranspose, see
  *   shared/training-on-ort.md);
  * - strided, constant weights, 2-D: the polyphase form (polyphaseInputGrad): s*s stride-1 Convs of dY
  *   with the rotated kernel's phase sub-kernels, interleaved; where a phase would be empty or
  *   need a negative pad (kernel smaller than the stride, large pads), dY with s-1 zeros inserted
- *   between its entries (zeroInsert), then the same stride-1 rotated-weight Conv;
- * - otherwise (fed weights, unequal strides): ConvTranspose(dY, W) with the same
- *   strides/pads/dilations/group and the output_padding that restores the input size.
- * A weight gradient is not implemented: bnnas never trains conv weights.
+ *   between its entries (zeroInsert), then the same stride-1 rotated-weight Conv.
+ * dX with fed (trained) weights: at stride 1 the same rotated-weight Conv with W' built in the
+ * graph (conv-weight-grad.ts); otherwise (strided, or a pad larger than the kernel's span)
+ * ConvTranspose(dY, W) with the same strides/pads/dilations/group and the output_padding that
+ * restores the input size.
+ * dW: conv-weight-grad.ts (a batched MatMul for 1x1, else a Conv of X with dY as the kernel).
+ * db: ReduceSum of dY over the batch and spatial axes.
  */
 import { attr } from "../../onnx/builder.js";
-import { attrInt, attrInts, attrString } from "../../onnx/graph.js";
+import { attrInt, attrInts } from "../../onnx/graph.js";
 import type { GradContext, GradRule, OpDef } from "../types.js";
 import { CONV_ATTRIBUTES, keepsType, windowAttributeProblem } from "../check-util.js";
 import { windowOutput } from "../shape-util.js";
 import { elementCount } from "../../onnx/tensor.js";
+import { convGeometry, fedStride1InputGrad, weightGrad, type ConvGeometry } from "./conv-weight-grad.js";
 
 /** W [M, C/g, k...] -> W' [C, M/g, k...] with the kernel rotated 180° (per group). */
 export function rotatedTransposedKernel(w: Float32Array, dims: readonly number[], group: number): { data: Float32Array; dims: number[] } {
@@ -124,20 +130,16 @@ function polyphaseInputGrad(ctx: GradContext, dy: string, rot: { data: Float32Ar
   return ctx.op("Slice", [woven, ctx.ints([0, 0]), ctx.ints(hw), ctx.ints([2, 3])], {}, "dx");
 }
 
-function inputGrad(ctx: GradContext, dy: string): string {
-  const { node } = ctx;
-  const [x, w] = node.input as [string, string];
-  const xs = ctx.shape(x), ws = ctx.shape(w), ys = ctx.shape(node.output[0]!);
-  const nsp = xs.length - 2;
-  if (attrString(node, "auto_pad", "NOTSET") !== "NOTSET") throw new Error(`autodiff: Conv '${node.name}' uses auto_pad; re-export with explicit pads`);
-  const group = attrInt(node, "group", 1);
-  const kernel = ws.slice(2) as number[];
-  const strides = attrInts(node, "strides", Array(nsp).fill(1));
-  const dil = attrInts(node, "dilations", Array(nsp).fill(1));
-  const pads = attrInts(node, "pads", Array(2 * nsp).fill(0));
+function inputGrad(ctx: GradContext, dy: string, geo: ConvGeometry): string {
+  const w = ctx.node.input[1]!;
+  const { xs, ws, ys, nsp, group, kernel, strides, dil, pads } = geo;
   const span = kernel.map((k, i) => dil[i]! * (k - 1));
   const rotPads = [...span, ...span].map((s, i) => s - pads[i]!);
   const wValue = ctx.constant(w);
+  if (!wValue) {
+    const dx = fedStride1InputGrad(ctx, dy, geo);
+    if (dx) return dx;
+  }
   if (strides.every((s) => s === 1) && rotPads.every((p) => p >= 0) && wValue) {
     const rot = rotatedTransposedKernel(wValue.data as Float32Array, ws as number[], group);
     const wr = ctx.b.floatInit(`${w}::rot180T`, rot.dims, rot.data);
@@ -168,15 +170,13 @@ function inputGrad(ctx: GradContext, dy: string): string {
 
 export const convGrad: GradRule = {
   opTypes: ["Conv"],
-  inputsToSave: [1],
+  inputsToSave: [0, 1],
   outputsToSave: [],
   gradFunc(ctx, [dy]) {
     const axes = [0, ...ctx.shape(ctx.node.input[0]!).slice(2).map((_, i) => i + 2)];
     return {
-      0: () => inputGrad(ctx, dy!),
-      1: () => {
-        throw new Error(`autodiff: Conv '${ctx.node.name}': weight gradients are not supported (bnnas keeps conv weights frozen)`);
-      },
+      0: () => inputGrad(ctx, dy!, convGeometry(ctx)),
+      1: () => weightGrad(ctx, dy!, convGeometry(ctx)),
       2: () => ctx.op("ReduceSum", [dy!, ctx.ints(axes)], { keepdims: attr.int(0) }, "dbias"),
     };
   },

@@ -1,4 +1,4 @@
-import { describe, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { attr } from "../../../src/onnx/builder.js";
 import { checkGradients, randn, rng } from "../../autodiff/harness.js";
 
@@ -16,4 +16,28 @@ describe("Gemm gradient", () => {
       });
     });
   }
+  it("the classifier head: x [N, C] (dynamic batch) with a fed weight [K, C] (transB=1) and bias, as exported by PyTorch", async () => {
+    const g = await checkGradients({
+      dynamicBatch: true,
+      inputs: {
+        x: { dims: [3, 6], data: randn(18, r), grad: true },
+        w: { dims: [4, 6], data: randn(24, r), grad: true, staticShape: true },
+        bias: { dims: [4], data: randn(4, r), grad: true },
+      },
+      build: (b) => b.op("Gemm", ["x", "w", "bias"], { transB: attr.int(1) }),
+    });
+    expect(g.w!.length).toBe(24);
+    expect(g.bias!.length).toBe(4);
+  });
+  it("weight and bias gradients only (the input is not trained)", async () => {
+    await checkGradients({
+      dynamicBatch: true,
+      inputs: {
+        x: { dims: [2, 5], data: randn(10, r) },
+        w: { dims: [5, 3], data: randn(15, r), grad: true, staticShape: true },
+        bias: { dims: [1, 3], data: randn(3, r), grad: true, staticShape: true },
+      },
+      build: (b) => b.op("Gemm", ["x", "w", "bias"]),
+    });
+  });
 });
