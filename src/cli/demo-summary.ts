@@ -15,10 +15,9 @@ export function formatDemoSummary(s: DemoSummary): string {
     `  BN score        ${s.chosen.score.toFixed(4)}; evolution's best ${s.evolution_best.arch.join(",")} scores ${s.evolution_best.score.toFixed(4)}${s.evolution_matches_exact ? " (ties the exact optimum)" : " (below the exact optimum)"}`,
     `  MACs / params   ${millions(s.chosen.macs)} / ${millions(s.chosen.params)}`,
     ...(s.retraining
-      ? [`  retraining      ${s.retraining.steps} steps of the chosen path (BN + classifier, lr ${s.retraining.lr}), final loss ${s.retraining.final_loss.toFixed(4)}, train acc ${percent(s.retraining.final_accuracy)}`]
-      : []),
-    `  test accuracy   ${percent(s.accuracy)} (subnet.onnx, ${s.images_per_s.toFixed(0)} images/s); the path straight after supernet training: ${percent(s.accuracy_before_retraining)}`,
-    "  (convolutions keep their random init throughout: retrain subnet.onnx's weights in your framework for its final accuracy)",
+      ? [`  final training  the chosen architecture from scratch, every weight: ${s.retraining.steps} steps (${s.retraining.epochs.toFixed(1)} epochs, lr ${s.retraining.lr} cosine, Nesterov), ${s.retraining.ms_per_step.toFixed(0)} ms/step, final loss ${s.retraining.final_loss.toFixed(4)}, train acc ${percent(s.retraining.final_accuracy)}`]
+      : ["  final training  skipped (--retrain-epochs 0): subnet.onnx keeps the supernet's random convolutions"]),
+    `  test accuracy   ${percent(s.accuracy)} (subnet.onnx, ${s.images_per_s.toFixed(0)} images/s); the chosen path straight after BN-only supernet training: ${percent(s.accuracy_before_retraining)}`,
     "  time per stage:",
     ...s.stages.map((st) => `    ${st.name.padEnd(24)} ${st.seconds.toFixed(1).padStart(7)} s   ${st.command}`),
     `    ${"total".padEnd(24)} ${s.total_seconds.toFixed(1).padStart(7)} s`,

@@ -1,7 +1,8 @@
 /**
  * The whole BN-NAS pipeline on a space and a dataset, as `bnnas demo` runs it: export ->
  * BN-only supernet training -> score and search (exact and evolution) -> evaluation of the
- * chosen path -> BN-only retraining of that path -> extraction -> evaluation. Each stage calls
+ * chosen path -> extraction -> retraining the found architecture from scratch, every weight
+ * (the paper's stage 3) -> evaluation of the final model. Each stage calls
  * the library function behind its command and records the equivalent command line and its time,
  * so a person can rerun any stage by hand. The files stay in the output folder; the summary is
  * returned and written to summary.json.
@@ -38,8 +39,10 @@ export interface DemoOptions {
   bn: "last" | "all";
   labelSmoothing: number;
   maxMacs: number;
-  /** BN-only retraining steps of the chosen path, classifier included; 0 skips it. */
-  retrainSteps: number;
+  /** Epochs of the final from-scratch training of the chosen architecture; 0 skips it. */
+  retrainEpochs: number;
+  /** Cap on its steps (quick trials). */
+  retrainSteps?: number;
   retrainLr: number;
   seed: number;
   threads?: number;
@@ -56,6 +59,9 @@ export interface StageRecord {
 
 export type ArchResult = ArchRow;
 
+/** Weight decay of the final training (the PyTorch recipe the README compares with). */
+const RETRAIN_WEIGHT_DECAY = 5e-5;
+
 export interface DemoSummary {
   out: string;
   space: string;
@@ -63,15 +69,16 @@ export interface DemoSummary {
   files: Record<string, string>;
   supernet: { parameters: number; candidates: number };
   training: { steps: number; ms_per_step: number; final_loss: number; final_accuracy: number; bn: string; lr: number };
-  retraining: { steps: number; ms_per_step: number; final_loss: number; final_accuracy: number; lr: number } | null;
+  /** The chosen architecture trained from scratch (every weight, re-initialised); null when skipped. */
+  retraining: { steps: number; epochs: number; ms_per_step: number; final_loss: number; final_accuracy: number; lr: number } | null;
   max_macs: number;
   chosen: ArchResult;
   evolution_best: ArchResult;
   /** Evolution is a heuristic; exact search is optimal, so evolution can only tie it. */
   evolution_matches_exact: boolean;
-  /** Test accuracy of the chosen path straight after supernet training. */
+  /** Test accuracy of the chosen path straight after supernet training (random convolutions, BN-only). */
   accuracy_before_retraining: number;
-  /** Test accuracy of the extracted subnet (after retraining, unless it was skipped). */
+  /** Test accuracy of subnet.onnx, the final model (trained from scratch, unless that was skipped). */
   accuracy: number;
   images_per_s: number;
   stages: StageRecord[];
@@ -89,7 +96,7 @@ export const DEMO_FILES = {
   supernet: "supernet.onnx",
   trained: "supernet.trained.onnx",
   search: "search.json",
-  retrained: "supernet.retrained.onnx",
+  extracted: "subnet.init.onnx",
   subnet: "subnet.onnx",
   summary: "summary.json",
 } as const;
@@ -152,7 +159,7 @@ export async function runDemo(opts: DemoOptions, report: DemoReporting): Promise
     p.finish();
     return r;
   };
-  const baseConfig = { momentum: 0.9, weightDecay: 0, weightDecayBn: false, schedule: "linear" as const, clip: undefined, seed: opts.seed };
+  const baseConfig = { momentum: 0.9, weightDecay: 0, weightDecayBn: false, schedule: "linear" as "linear" | "cosine", clip: undefined, seed: opts.seed };
 
   const exported = await stage("export", ["export-supernet", "--space", opts.space, "--seed", String(opts.seed), "-o", path("supernet")], () => {
     const spec = loadSpace(opts.space);
@@ -187,22 +194,21 @@ export async function runDemo(opts: DemoOptions, report: DemoReporting): Promise
 
   // The supernet's path as it is after supernet training: the baseline the retraining improves on.
   const before = await evalStage("eval chosen path", ["eval", path("trained"), "--arch", archText, "--data", data, ...threads], path("trained"), best.arch);
-  let source = path("trained");
+  const retrain = opts.retrainEpochs > 0;
+  // BN-NAS keeps the convolutions at their random init: the found architecture is trained from
+  // scratch, every weight (the paper's stage 3), into the final model.
+  await stage("extract", ["extract-subnet", path("trained"), "--arch", archText, "-o", path(retrain ? "extracted" : "subnet")], () => extractToFile(path("trained"), { arch: best.arch, output: path(retrain ? "extracted" : "subnet") }));
   let retrained: TrainRunResult | undefined;
-  if (opts.retrainSteps > 0) {
-    // BN-NAS keeps the convolutions at their random init; retraining the chosen path's BatchNorms
-    // and classifier (a fixed path learns quickly, unlike uniform sampling) gives a usable subnet.
-    retrained = await trainStage("retrain chosen path", [
-      "train", path("trained"), "-o", path("retrained"), "--arch", archText, "--data", data,
-      "--steps", String(opts.retrainSteps), "--epochs", "1000", "--batch", String(opts.batch), "--lr", String(opts.retrainLr),
-      "--bn", "all", "--train-head", "--seed", String(opts.seed), ...threads,
+  if (retrain) {
+    retrained = await trainStage("retrain from scratch", [
+      "train", path("extracted"), "-o", path("subnet"), "--weights", "all", "--reinit", "--data", data,
+      "--epochs", String(opts.retrainEpochs), ...(opts.retrainSteps ? ["--steps", String(opts.retrainSteps)] : []), "--batch", String(opts.batch),
+      "--lr", String(opts.retrainLr), "--lr-schedule", "cosine", "--nesterov", "--weight-decay", String(RETRAIN_WEIGHT_DECAY), "--seed", String(opts.seed), ...threads,
     ], {
-      supernet: path("trained"), output: path("retrained"), data, arch: best.arch,
-      config: { ...baseConfig, epochs: 1000, steps: opts.retrainSteps, batch: opts.batch, lr: opts.retrainLr, bn: "all", labelSmoothing: 0, sampler: "fixed", trainHead: true },
+      supernet: path("extracted"), output: path("subnet"), data, weights: "all", reinit: true,
+      config: { ...baseConfig, epochs: opts.retrainEpochs, steps: opts.retrainSteps, batch: opts.batch, lr: opts.retrainLr, schedule: "cosine", nesterov: true, weightDecay: RETRAIN_WEIGHT_DECAY, bn: "all", labelSmoothing: 0, trainHead: true },
     });
-    source = path("retrained");
   }
-  await stage("extract", ["extract-subnet", source, "--arch", archText, "-o", path("subnet")], () => extractToFile(source, { arch: best.arch, output: path("subnet") }));
   const evaluated = await evalStage("eval", ["eval", path("subnet"), "--data", data, ...threads], path("subnet"));
 
   const trainingSummary = (r: TrainRunResult) => ({ steps: r.steps, ms_per_step: Number(r.msPerStep.toFixed(3)), final_loss: r.finalLoss, final_accuracy: r.finalAccuracy });
@@ -211,10 +217,10 @@ export async function runDemo(opts: DemoOptions, report: DemoReporting): Promise
     out,
     space: opts.space,
     data,
-    files: Object.fromEntries(Object.keys(DEMO_FILES).filter((k) => k !== "retrained" || retrained).map((k) => [k, path(k as keyof typeof DEMO_FILES)])),
+    files: Object.fromEntries(Object.keys(DEMO_FILES).filter((k) => k !== "extracted" || retrained).map((k) => [k, path(k as keyof typeof DEMO_FILES)])),
     supernet: exported,
     training: { ...trainingSummary(trained), bn: opts.bn, lr: opts.lr },
-    retraining: retrained ? { ...trainingSummary(retrained), lr: opts.retrainLr } : null,
+    retraining: retrained ? { ...trainingSummary(retrained), epochs: retrained.steps / retrained.stepsPerEpoch, lr: opts.retrainLr } : null,
     max_macs: opts.maxMacs,
     chosen: best,
     evolution_best: evoBest,

@@ -22,7 +22,7 @@ describe("bnnas demo", () => {
     expect(r.code).toBe(0);
     const summary = JSON.parse(r.out);
     expect(summary.stages.map((s: { name: string }) => s.name)).toEqual([
-      "export", "train", "search exact", "search evolution", "eval chosen path", "retrain chosen path", "extract", "eval",
+      "export", "train", "search exact", "search evolution", "eval chosen path", "extract", "retrain from scratch", "eval",
     ]);
     expect(summary.training.steps).toBe(3);
     expect(summary.retraining.steps).toBe(3);
@@ -38,9 +38,19 @@ describe("bnnas demo", () => {
     const search = JSON.parse(readFileSync(join(out, "search.json"), "utf8"));
     expect(search.exact.best[0].arch).toEqual(summary.chosen.arch);
     const subnet = readModel(join(out, "subnet.onnx"));
-    expect(readSubnetManifest(subnet, "subnet.onnx")!.arch).toEqual(summary.chosen.arch);
+    const manifest = readSubnetManifest(subnet, "subnet.onnx")!;
+    expect(manifest.arch).toEqual(summary.chosen.arch);
     expect(subnet.graph!.input.map((i) => i.name)).toHaveLength(1);
-    expect(onnxCheckerProblems([join(out, "subnet.onnx"), join(out, "supernet.trained.onnx")])).toBe("");
+    // The final model is the extracted architecture trained from scratch, every weight: same
+    // graph as the extracted subnet, other weights, and the run recorded in its manifest.
+    const extracted = readModel(join(out, "subnet.init.onnx"));
+    expect(subnet.graph!.node.map((n) => n.name)).toEqual(extracted.graph!.node.map((n) => n.name));
+    expect(subnet.graph!.initializer.map((t) => t.name)).toEqual(extracted.graph!.initializer.map((t) => t.name));
+    const w = (m: typeof subnet) => Buffer.from(m.graph!.initializer.find((t) => t.name === "head.fc.weight")!.rawData!).toString("hex");
+    expect(w(subnet)).not.toEqual(w(extracted));
+    expect(manifest.retraining).toHaveLength(1);
+    expect(manifest.retraining![0]).toMatchObject({ weights: "all", reinit: true, steps: 3, nesterov: true, lrSchedule: "cosine" });
+    expect(onnxCheckerProblems([join(out, "subnet.onnx"), join(out, "subnet.init.onnx"), join(out, "supernet.trained.onnx")])).toBe("");
   });
 
   it("prints a readable summary with the time of every stage", async () => {
