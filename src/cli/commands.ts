@@ -13,6 +13,7 @@ import { register as serve } from "./serve.js";
 import { register as train } from "./train.js";
 import { register as scoreOnnx } from "./score-onnx.js";
 import { register as demo } from "./demo.js";
+import { register as bench } from "./bench.js";
 
 export type RegisterCommand = (program: Command, io: ConsoleIO) => void;
 
@@ -26,4 +27,5 @@ export const COMMANDS: RegisterCommand[] = [
   train,
   scoreOnnx,
   demo,
+  bench,
 ];

@@ -3,17 +3,17 @@
  * initializers (no runtime session), the score/MACs/params of given architectures, and the best
  * architectures under MACs/params limits (exact, evolution or random search).
  */
-import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import type { ConsoleIO } from "../util/io.js";
 import { choiceOption, countOption, intOption } from "./options.js";
-import { ArchError, InputFileError, UsageError } from "../errors.js";
+import { UsageError } from "../errors.js";
 import { loadSupernet, type LoadedSupernet } from "../supernet/load.js";
 import { INDICATORS, getIndicator } from "../score/registry.js";
 import { parseArch, formatArch } from "../structure/arch.js";
 import type { Constraints } from "../search/problem.js";
 import { STRATEGY_NAMES } from "../search/strategy.js";
 import { scoreSupernet, searchSupernet, type ArchRow, type SearchOutcome } from "../pipeline/search.js";
+import { readArchsFile } from "../pipeline/archs-file.js";
 
 interface Options {
   arch?: string;
@@ -28,30 +28,6 @@ interface Options {
   indicator: string;
   pattern?: string;
   json?: boolean;
-}
-
-/** Architectures from `--archs FILE`: one per line, comma-separated; blank lines and `#` comments skipped. */
-function readArchs(file: string, loaded: LoadedSupernet): number[][] {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new InputFileError(file, code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory, not a file of architectures" : (e as Error).message);
-  }
-  const archs: number[][] = [];
-  text.split(/\r?\n/).forEach((line, i) => {
-    const t = line.replace(/#.*/, "").trim();
-    if (!t) return;
-    try {
-      archs.push(parseArch(t, loaded.structure));
-    } catch (e) {
-      if (e instanceof ArchError) throw new ArchError(`${file}:${i + 1}: ${e.message}`);
-      throw e;
-    }
-  });
-  if (archs.length === 0) throw new InputFileError(file, "holds no architecture (one per line, comma-separated, e.g. 3,1,6,3,6,0)");
-  return archs;
 }
 
 const fmtScore = (s: number | null) => (s === null ? "-" : s.toFixed(4));
@@ -111,7 +87,7 @@ export function register(program: Command, io: ConsoleIO): void {
 
       let archs: ArchRow[] | undefined;
       if (opts.arch !== undefined) archs = [scored.row(parseArch(opts.arch, structure))];
-      if (opts.archs !== undefined) archs = readArchs(opts.archs, loaded).map(scored.row);
+      if (opts.archs !== undefined) archs = readArchsFile(opts.archs, structure).map(scored.row);
 
       let best: ArchRow[] | undefined;
       let searchInfo: SearchOutcome["info"] | undefined;
