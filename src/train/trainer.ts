@@ -366,6 +366,10 @@ class TrainingLoop {
   private saveCheckpoint(): void {
     const ck = this.run.checkpoint;
     if (!ck) return;
+    // A checkpoint is only ever a good state to resume from: with a NaN or infinity in it the run
+    // stops here and the previous checkpoint stays.
+    const bad = this.state.firstNonFinite();
+    if (bad) throw new NumericError((o) => `training produced non-finite values in '${bad}' at step ${this.progress.step}; nothing was written, the last good checkpoint ${ck.file} (if any) is kept; try a lower ${o("lr")} or ${o("clip")}`);
     const c: Checkpoint<RunProgress> = { identity: this.identity, progress: this.progress, tensors: { param: this.state.params, momentum: this.sgd.buffers, running: this.state.running } };
     writeCheckpoint(ck.file, c);
   }
