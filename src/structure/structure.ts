@@ -1,7 +1,7 @@
 /**
  * SupernetStructure: what every stage after export needs to know about a supernet file, whether
- * bnnas made it (read from the manifest) or PyTorch did (inferred from the graph, see
- * ../../../shared/pytorch-bridge.md). Training, scoring and extraction work on this alone plus
+ * bnnas made it (read from the manifest) or PyTorch did (inferred from the graph by the mask
+ * convention, README "PyTorch supernets"). Training, scoring and extraction work on this alone plus
  * the graph, so they treat both kinds of file the same way.
  *
  * An architecture is, per layer, the mask position of the chosen candidate.

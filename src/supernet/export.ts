@@ -1,7 +1,7 @@
 /**
  * Export: space spec -> ONNX supernet (IR 8, opset 17, dynamic batch) holding every allowed
  * candidate of every choice layer, selected by mask inputs as the PyTorch convention does
- * (shared/pytorch-bridge.md), so a bnnas supernet is also a valid PyTorch-convention supernet:
+ * (README "PyTorch supernets"), so a bnnas supernet is also a valid PyTorch-convention supernet:
  *
  *   layer l:  out = Sum_k  candidate_k(h) * Gather(mask_l, k)      (mask_l: float [K], K = #candidates)
  *

@@ -1,6 +1,6 @@
 /**
  * Infers a SupernetStructure from the graph of a supernet that follows the PyTorch convention
- * (../../../shared/pytorch-bridge.md): every layer computes sum_k mask[k] * candidate_k(h).
+ * (README "PyTorch supernets"): every layer computes sum_k mask[k] * candidate_k(h).
  *
  * How the graph is read:
  *  1. Mask inputs are float feeds of rank 1 ([K]) or 2 ([L, K]) whose scalar

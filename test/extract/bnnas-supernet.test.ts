@@ -28,7 +28,7 @@ const x: Tensor = { dims: [4, 1, 28, 28], data: Float32Array.from({ length: 4 * 
 describe("extract-subnet on a bnnas fmnist-small supernet", () => {
   it("matches the supernet with one-hot masks, records the space's MACs/params, passes the checker", async () => {
     const superSession = await Session.create(src.model, { threads: 2 });
-    // MACs/params from ../shared/spaces/fmnist-small.md
+    // MACs/params as the fmnist-small space's specification gives them (see models/README.md)
     const table: [number[], number | undefined, number | undefined][] = [
       [[0, 0, 0, 0, 0, 0], 2_420_968, 80_898],
       [[5, 5, 5, 5, 5, 5], 6_838_672, 216_090],

@@ -1,5 +1,5 @@
 /**
- * Test helper: the torch-tiny fixture (../shared/fixtures/torch-tiny) and its SupernetStructure
+ * Test helper: the torch-tiny fixture (test/fixtures/torch-tiny) and its SupernetStructure
  * built from the graph by the mask convention (Gather(mask_l, k) -> Mul with candidate k's
  * output), with the layer outputs named by hand, so extraction is tested independently of the
  * importer (src/supernet/load.ts).

@@ -3,8 +3,8 @@
  *
  * dX with constant (frozen) weights, precomputed from the weight's value:
  * - stride 1: Conv(dY, W') with W' the kernel rotated 180° and in/out channels swapped per group,
- *   precomputed once as an initializer (markedly faster on ORT than ConvTranspose, see
- *   shared/training-on-ort.md);
+ *   precomputed once as an initializer (markedly faster on ORT than ConvTranspose: a 6-layer
+ *   32-channel 3x3 net at 32x32, batch 64, 2 threads, took 106 vs 163 ms per BN-only step);
  * - strided, constant weights, 2-D: the polyphase form (polyphaseInputGrad): s*s stride-1 Convs of dY
  *   with the rotated kernel's phase sub-kernels, interleaved; where a phase would be empty or
  *   need a negative pad (kernel smaller than the stride, large pads), dY with s-1 zeros inserted
