@@ -31,4 +31,6 @@ export { scoreSupernet, searchSupernet, type ArchRow, type SearchRequest, type S
 export { evaluateFile, type EvaluateRequest, type EvaluateOutcome } from "./pipeline/evaluate.js";
 export { extractToFile, type ExtractRequest, type ExtractOutcome } from "./pipeline/extract.js";
 export { runDemo, type DemoOptions, type DemoSummary } from "./pipeline/demo.js";
+export { serveModel, type ServeRequest, type Serving } from "./pipeline/serve.js";
+export { buildTruthTable, sampleArchs, type TruthRequest, type TruthLine } from "./pipeline/truth.js";
 export * from "./errors.js";

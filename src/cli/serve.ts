@@ -3,11 +3,8 @@ import type { Command } from "commander";
 import type { ConsoleIO } from "../util/io.js";
 import { intOption, deviceOption, threadsOption } from "./options.js";
 import { normalizationOptions, type NormalizationFlags } from "./normalization.js";
-import { readModel } from "../model/model-io.js";
-import { modelKind } from "../supernet/model-kind.js";
-import { UsageError } from "../errors.js";
-import { Predictor } from "../runtime/serve/predictor.js";
-import { startServer, type RunningServer } from "../runtime/serve/server.js";
+import type { RunningServer } from "../runtime/serve/server.js";
+import { serveModel } from "../pipeline/serve.js";
 import type { Device } from "../runtime/ort.js";
 
 interface Options extends NormalizationFlags {
@@ -69,25 +66,17 @@ Reply: {"batch": n, "predictions": [{"argmax": k, "probabilities": [softmax of t
 Errors: 4xx with {"error": "..."}`,
     )
     .action(async (file: string, opts: Options) => {
-      const normalize = normalizationOptions(opts);
-      const model = readModel(file);
-      if (modelKind(model) === "supernet") {
-        throw new UsageError(`${file} is a supernet (it takes mask inputs); serve a subnet: bnnas extract-subnet ${file} --arch A -o subnet.onnx`);
-      }
-      const predictor = await Predictor.create(model, file, { device: opts.device, threads: opts.threads, normalize });
-      let server;
-      try {
-        server = await startServer(predictor, {
-          host: opts.host,
-          port: opts.port,
-          maxBodyBytes: opts.maxBody,
-          maxBatch: opts.maxBatch,
-          log: opts.quiet ? undefined : (line) => io.stderr(`${line}\n`),
-        });
-      } catch (e) {
-        await predictor.close();
-        throw e;
-      }
+      const serving = await serveModel(file, {
+        host: opts.host,
+        port: opts.port,
+        maxBodyBytes: opts.maxBody,
+        maxBatch: opts.maxBatch,
+        log: opts.quiet ? undefined : (line) => io.stderr(`${line}\n`),
+        device: opts.device,
+        threads: opts.threads,
+        normalize: normalizationOptions(opts),
+      });
+      const { server, predictor } = serving;
       const { image, classes, input, output } = predictor.info;
       if (opts.json) {
         // One line, printed once the port is bound, so a supervisor can read it to learn where to connect (e.g. after --port 0).
@@ -98,7 +87,6 @@ Errors: 4xx with {"error": "..."}`,
       if (!predictor.info.normalize) io.stderr("note: no input normalisation known (no manifest, no --mean/--std): PNG and {\"pixels\"} requests will be refused\n");
       const signal = await stopSignal(server);
       io.stderr(`${signal}: stopping\n`);
-      await server.close();
-      await predictor.close();
+      await serving.close();
     });
 }

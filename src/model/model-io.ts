@@ -181,7 +181,7 @@ export function writeModel(file: string, model: ModelProto, options: WriteOption
     try {
       bytes = encodeModel(model);
     } catch (e) {
-      throw new OutputError(file, `cannot encode the model (${(e as Error).message}); try --external-data`);
+      throw new OutputError(file, (o) => `cannot encode the model (${(e as Error).message}); try ${o("externalData")}`);
     }
     commitTemp(writeTemp(file, [bytes]), file);
     return {};

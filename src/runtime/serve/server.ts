@@ -17,7 +17,7 @@
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import type { AddressInfo } from "node:net";
-import { BnnasError } from "../../errors.js";
+import { BnnasError, OptionError } from "../../errors.js";
 import { decodeJson, decodePng, RequestError } from "./decode.js";
 import { QueueFullError, type Predictor, type ModelInfo } from "./predictor.js";
 
@@ -220,9 +220,9 @@ export function startServer(predictor: Predictor, options: ServeOptions): Promis
 
   return new Promise((resolve, reject) => {
     const onError = (e: NodeJS.ErrnoException) => {
-      if (e.code === "EADDRINUSE") reject(new BnnasError(`port ${options.port} on ${host} is already in use; stop what uses it or pick another with --port`));
-      else if (e.code === "EACCES") reject(new BnnasError(`no permission to listen on ${host}:${options.port} (ports below 1024 need privileges); pick another with --port`));
-      else if (e.code === "EADDRNOTAVAIL" || e.code === "ENOTFOUND") reject(new BnnasError(`--host ${host} is not an address of this machine`));
+      if (e.code === "EADDRINUSE") reject(new BnnasError((o) => `port ${options.port} on ${host} is already in use; stop what uses it or pick another with ${o("port")}`));
+      else if (e.code === "EACCES") reject(new BnnasError((o) => `no permission to listen on ${host}:${options.port} (ports below 1024 need privileges); pick another with ${o("port")}`));
+      else if (e.code === "EADDRNOTAVAIL" || e.code === "ENOTFOUND") reject(new OptionError("host", (o) => `${o} ${host} is not an address of this machine`));
       else reject(new BnnasError(`cannot listen on ${host}:${options.port}: ${e.message}`));
     };
     server.once("error", onError);
