@@ -1,20 +1,29 @@
-/** `bnnas info FILE [--json]`: what a supernet file holds (space, layers, candidates, costs, training). */
+/**
+ * `bnnas info FILE [--json]`: what a supernet file holds (space, layers, candidates, costs,
+ * training), or a subnet (architecture, costs, input, where it came from, how it was trained).
+ */
 import type { Command } from "commander";
 import type { ConsoleIO } from "../util/io.js";
 import { getTrainingRecord } from "../supernet/manifest.js";
-import { loadSupernet } from "../supernet/load.js";
+import { loadTrainable, type LoadedSubnet } from "../supernet/trainable.js";
+import { countParams } from "../supernet/subnet-manifest.js";
 
 const fmt = (n: number | undefined) => (n === undefined ? "?" : n.toLocaleString("en-US"));
 
 export function register(program: Command, io: ConsoleIO): void {
   program
     .command("info")
-    .description("describe a supernet file: space, choice layers, candidates, MACs/params, training record")
-    .argument("<file>", "a supernet ONNX file (bnnas or PyTorch convention)")
+    .description("describe a supernet (space, choice layers, candidates, MACs/params, training record) or a subnet (architecture, costs, input, provenance, training)")
+    .argument("<file>", "a supernet ONNX file (bnnas or PyTorch convention) or a subnet")
     .option("--json", "print JSON on stdout")
     .action((file: string, opts: { json?: boolean }) => {
+      const loaded = loadTrainable(file);
+      if (loaded.kind === "subnet") {
+        io.stdout(describeSubnet(loaded, opts.json === true));
+        return;
+      }
       // bnnas files are read through their manifest, others through the PyTorch-convention importer.
-      const { model, structure: s, manifest, countProblem } = loadSupernet(file);
+      const { model, structure: s, manifest, countProblem } = loaded;
       const training = getTrainingRecord(model, file);
       const architectures = s.layers.reduce((n, l) => n * l.candidates.length, 1);
       if (opts.json) {
@@ -66,4 +75,49 @@ export function register(program: Command, io: ConsoleIO): void {
       lines.push(training ? `training: ${JSON.stringify(training)}` : "training: none (not trained by bnnas)");
       io.stdout(lines.join("\n") + "\n");
     });
+}
+
+/** A subnet: its manifest's provenance and training records, or the graph's facts for a foreign one. */
+function describeSubnet(loaded: LoadedSubnet, json: boolean): string {
+  const { file, model, structure: s, subnetManifest: m } = loaded;
+  const params = m?.params ?? countParams(model);
+  const record = m ? undefined : getTrainingRecord(model, file);
+  if (json) {
+    return JSON.stringify({
+      file,
+      kind: "subnet",
+      space: m?.space ?? null,
+      arch: m?.arch ?? null,
+      candidates: m?.candidates ?? null,
+      macs: m?.macs ?? null,
+      params,
+      input: { name: s.input.name, shape: s.input.shape, normalize: m?.input.normalize ?? null },
+      classes: m?.classes ?? null,
+      output: s.output,
+      batchNorm: m?.batchNorm ?? null,
+      source: m?.source ?? null,
+      training: m?.training ?? record ?? null,
+      retraining: m?.retraining ?? [],
+    }) + "\n";
+  }
+  const lines = [
+    m ? `${file}: bnnas subnet ${m.arch.join(",")} of ${m.space} (${m.candidates.join(", ")})` : `${file}: subnet (no bnnas manifest)`,
+    `input '${s.input.name}' [${s.input.shape.join(", ")}]${m?.input.normalize ? `, normalise mean [${m.input.normalize.mean.join(", ")}] std [${m.input.normalize.std.join(", ")}]` : ""}; output '${s.output}'${m?.classes ? ` (${m.classes} classes)` : ""}`,
+    `${m?.macs !== undefined ? `${fmt(m.macs)} MACs, ` : ""}${fmt(params)} params; ${model.graph!.node.length} nodes${m ? `; BatchNorm ${m.batchNorm}` : ""}`,
+  ];
+  if (m) lines.push(`extracted from ${m.source.file} (${m.source.kind}, sha256 ${m.source.sha256.slice(0, 12)}...)`);
+  if (m?.training) lines.push(`its supernet's training: ${trainingLine(m.training as Record<string, unknown>)} (the whole record: --json)`);
+  const runs = m?.retraining ?? (record ? [record as Record<string, unknown>] : []);
+  if (runs.length === 0) lines.push("trained as a subnet: not yet (its weights are the supernet's)");
+  for (const r of runs) lines.push(`trained as a subnet: ${trainingLine(r)}`);
+  return lines.join("\n") + "\n";
+}
+
+/** One line of a training record: what trained, how long, the recipe, where the loss ended. */
+function trainingLine(r: Record<string, unknown>): string {
+  const fin = r.final as { loss?: number; accuracy?: number } | undefined;
+  const what = r.weights === "all" ? `every weight${r.reinit ? " from scratch" : ""}` : `BatchNorms (--bn ${r.bn})`;
+  const sampling = r.sampler && r.sampler !== "fixed" ? `, ${r.sampler} paths` : "";
+  const acc = fin?.accuracy !== undefined ? `, train acc ${(100 * fin.accuracy).toFixed(1)}%` : "";
+  return `${what}${sampling}, ${r.steps} steps (${Number(r.epochs).toFixed(2)} epochs), lr ${r.lr} ${r.lrSchedule}${r.nesterov ? " Nesterov" : ""}, final loss ${fin?.loss?.toFixed(4) ?? "?"}${acc}`;
 }

@@ -4,6 +4,8 @@ import { readModel, writeModel } from "../../src/model/model-io.js";
 import { setTrainingRecord } from "../../src/supernet/manifest.js";
 import { tempDir } from "../supernet/oracle.js";
 import { runCli } from "./run-cli.js";
+import { readSubnetManifest } from "../../src/supernet/subnet-manifest.js";
+import { SUBSET_DIR } from "../fixtures/paths.js";
 
 const info = (args: string[]) => runCli(["info", ...args]);
 
@@ -51,6 +53,28 @@ describe("bnnas info", () => {
     expect(r.out).toContain("training: none");
     const j = JSON.parse((await info([file, "--json"])).out);
     expect(j).toMatchObject({ source: "pytorch", space: null, fixed: { macs: 28_864, params: 826 } });
+  });
+
+  test("a subnet: architecture, costs, provenance, and each run that trained it", async () => {
+    const dir = tempDir();
+    const supernet = join(dir, "s.onnx");
+    const subnet = join(dir, "sub.onnx");
+    const trained = join(dir, "sub.trained.onnx");
+    expect((await runCli(["export-supernet", "--space", "fmnist-small", "-o", supernet])).code).toBe(0);
+    expect((await runCli(["extract-subnet", supernet, "--arch", "0,1,6,3,6,0", "-o", subnet])).code).toBe(0);
+    const fresh = await info([subnet]);
+    expect(fresh.code, fresh.err).toBe(0);
+    expect(fresh.out).toContain(`${subnet}: bnnas subnet 0,1,6,3,6,0 of fmnist-small (mb_k3_e3, mb_k3_e6, skip, mb_k5_e6, skip, mb_k3_e3)`);
+    expect(fresh.out).toContain("trained as a subnet: not yet");
+    const t = await runCli(["train", subnet, "-o", trained, "--data", SUBSET_DIR, "--steps", "2", "--batch", "16", "--reinit", "--nesterov", "--lr-schedule", "cosine", "--quiet"]);
+    expect(t.code, t.err).toBe(0);
+    const r = await info([trained]);
+    expect(r.out).toMatch(/trained as a subnet: every weight from scratch, 2 steps \(0\.01 epochs\), lr 0\.1 cosine Nesterov, final loss \d\.\d{4}, train acc \d+\.\d%/);
+    const j = JSON.parse((await info([trained, "--json"])).out);
+    expect(j).toMatchObject({ kind: "subnet", space: "fmnist-small", arch: [0, 1, 6, 3, 6, 0], classes: 10, batchNorm: "inference", source: { file: "s.onnx", kind: "bnnas" } });
+    expect(j.retraining).toHaveLength(1);
+    expect(j.retraining[0]).toMatchObject({ weights: "all", reinit: true, steps: 2 });
+    expect(j.params).toBe(readSubnetManifest(readModel(trained), trained)!.params);
   });
 
   test("bad input: missing file, not ONNX", async () => {
