@@ -150,13 +150,13 @@ export function register(program: Command, io: ConsoleIO): void {
         sampler: result.sampler,
         weights: result.weights,
         kind: result.kind,
-        bn: config.bn,
+        bn: result.bn,
         data: result.data.source,
         images: result.data.images,
       };
       if (opts.json) io.stdout(`${JSON.stringify(summary)}\n`);
       else {
-        io.stdout(`wrote ${opts.output}: ${result.steps} steps (${summary.epochs.toFixed(2)} epochs of ${result.data.images} images, ${result.kind === "subnet" ? "subnet" : `${result.sampler} sampling`}, ${result.weights === "all" ? "every weight" : `--bn ${config.bn}`})\n`);
+        io.stdout(`wrote ${opts.output}: ${result.steps} steps (${summary.epochs.toFixed(2)} epochs of ${result.data.images} images, ${result.kind === "subnet" ? "subnet" : `${result.sampler} sampling`}, ${result.weights === "all" ? "every weight" : `--bn ${result.bn}`})\n`);
         io.stdout(`  final loss ${result.finalLoss.toFixed(4)}, training accuracy ${(result.finalAccuracy * 100).toFixed(1)}% (last ${Math.min(result.steps, RECENT_WINDOW)} steps)${result.stepsThisRun > 0 ? `; ${result.msPerStep.toFixed(1)} ms/step` : ""}\n`);
       }
     });

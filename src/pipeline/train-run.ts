@@ -78,6 +78,8 @@ export interface TrainRunRequest {
 export interface TrainRunResult extends TrainResult {
   output: string;
   sampler: SamplerKind;
+  /** Whose BatchNorms trained in BN mode (every BN of a subnet). */
+  bn: TrainConfig["bn"];
   kind: "supernet" | "subnet";
   weights: WeightsMode;
   /** The training data actually used (after the hold-out). */
@@ -247,5 +249,5 @@ export async function runTraining(req: TrainRunRequest): Promise<TrainRunResult>
   } catch {
     /* none was written */
   }
-  return { ...result, output: req.output, sampler, kind: loaded.kind, weights, data: { source: full.source, images: data.count }, record };
+  return { ...result, output: req.output, sampler, bn, kind: loaded.kind, weights, data: { source: full.source, images: data.count }, record };
 }
