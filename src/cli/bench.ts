@@ -12,7 +12,7 @@ import { spaceStructure } from "../supernet/export.js";
 import { readArchsFile } from "../pipeline/archs-file.js";
 import { buildTruthTable, sampleArchs } from "../pipeline/truth.js";
 import type { Device } from "../runtime/ort.js";
-import { Progress } from "../util/progress.js";
+import { LazyProgress } from "../util/progress.js";
 
 interface TruthOptions {
   space: string;
@@ -68,16 +68,13 @@ export function register(program: Command, io: ConsoleIO): void {
       const space = loadSpace(opts.space);
       const structure = spaceStructure(space);
       const archs = opts.archs !== undefined ? readArchsFile(opts.archs, structure) : sampleArchs(structure, opts.sample!, opts.seed);
-      let progress: Progress | undefined;
+      const progress = new LazyProgress(io, "truth", opts.quiet);
       const result = await buildTruthTable({
         space, archs, seeds: opts.seeds, epochs: opts.epochs, output: opts.output, data: opts.data, subsetImages: opts.subset, testLimit: opts.testLimit,
         batch: opts.batch, lr: opts.lr, engine: { device: opts.device, threads: opts.threads },
-        onRun: (done, total, line) => {
-          progress ??= new Progress(io, { label: "truth", total, quiet: opts.quiet });
-          progress.update(done, line ? { acc: line.acc, secs: line.secs } : {});
-        },
+        onRun: (done, total, line) => progress.update(done, total, line ? { acc: line.acc, secs: line.secs } : {}),
       });
-      progress?.finish();
+      progress.finish();
       const summary = { output: result.output, written: result.written.length, skipped: result.skipped, runs: archs.length * opts.seeds.length };
       if (opts.json) io.stdout(`${JSON.stringify(summary)}\n`);
       else io.stdout(`${opts.output}: ${summary.written} runs written, ${summary.skipped} already there (${archs.length} architectures x ${opts.seeds.length} seeds)\n`);

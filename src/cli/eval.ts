@@ -9,7 +9,7 @@ import { intOption, deviceOption, threadsOption } from "./options.js";
 import { normalizationOptions, type NormalizationFlags } from "./normalization.js";
 import type { Device } from "../runtime/ort.js";
 import { evaluateFile, RECALIBRATION_RULE } from "../pipeline/evaluate.js";
-import { Progress } from "../util/progress.js";
+import { LazyProgress } from "../util/progress.js";
 
 interface Options extends NormalizationFlags {
   data?: string;
@@ -46,8 +46,8 @@ export function register(program: Command, io: ConsoleIO): void {
     .option("--json", "print the result as JSON on stdout")
     .option("--quiet", "no progress output")
     .action(async (file: string, opts: Options) => {
-      let recalibrating: Progress | undefined;
-      let evaluating: Progress | undefined;
+      const recalibrating = new LazyProgress(io, "recalibrate-bn", opts.quiet);
+      const evaluating = new LazyProgress(io, "eval", opts.quiet);
       const result = await evaluateFile(file, {
         arch: opts.arch,
         data: opts.data,
@@ -56,7 +56,7 @@ export function register(program: Command, io: ConsoleIO): void {
           batches: opts.recalibrateBn,
           batch: opts.recalibrateBatch,
           seed: opts.seed,
-          onBatch: (done, total) => (recalibrating ??= new Progress(io, { label: "recalibrate-bn", total, quiet: opts.quiet })).update(done),
+          onBatch: (done, total) => recalibrating.update(done, total),
         },
         batch: opts.batch,
         limit: opts.limit,
@@ -64,14 +64,11 @@ export function register(program: Command, io: ConsoleIO): void {
         threads: opts.threads,
         pattern: opts.pattern,
         onBatch: (done, total, acc) => {
-          if (!evaluating) {
-            recalibrating?.finish();
-            evaluating = new Progress(io, { label: "eval", total, quiet: opts.quiet });
-          }
-          evaluating.update(done, { acc });
+          recalibrating.finish();
+          evaluating.update(done, total, { acc });
         },
       });
-      evaluating?.finish();
+      evaluating.finish();
       const { arch, recalibration, data, ...measured } = result;
       if (opts.json) {
         io.stdout(`${JSON.stringify({ ...measured, model: file, ...(arch ? { arch } : {}), data, device: opts.device, threads: opts.threads ?? null, ...(recalibration ? { recalibrate_bn: recalibration } : {}) })}\n`);

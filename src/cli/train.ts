@@ -16,7 +16,7 @@ import { RECENT_WINDOW, type TrainConfig } from "../train/trainer.js";
 import { LR_SCHEDULES, type LrSchedule } from "../train/schedule.js";
 import { SAMPLERS, type SamplerKind } from "../train/sampler.js";
 import { runTraining, type TrainRunRequest, type WeightsMode } from "../pipeline/train-run.js";
-import { Progress } from "../util/progress.js";
+import { LazyProgress } from "../util/progress.js";
 
 /** The options that are TrainConfig fields under the same name take their types from it. */
 interface Options extends NormalizationFlags, Pick<TrainConfig, "epochs" | "steps" | "batch" | "lr" | "momentum" | "weightDecay" | "labelSmoothing" | "clip" | "bn" | "seed" | "warmup"> {
@@ -113,8 +113,7 @@ export function register(program: Command, io: ConsoleIO): void {
         trainHead: Boolean(opts.trainHead),
         seed: opts.seed,
       };
-      let progress: Progress | undefined;
-      let last: Record<string, number> = {};
+      const progress = new LazyProgress(io, "train", opts.quiet);
       const result = await runTraining({
         supernet: file,
         output: opts.output,
@@ -128,16 +127,12 @@ export function register(program: Command, io: ConsoleIO): void {
         pattern: opts.pattern,
         checkpoint: { dir: opts.checkpointDir, every: opts.checkpointEvery, resume: Boolean(opts.resume) },
         engine: { device: opts.device, threads: opts.threads, layout: opts.engine },
-        onStep: (s) => {
-          progress ??= new Progress(io, { label: "train", total: s.total, quiet: opts.quiet });
-          last = { loss: s.loss, acc: s.accuracy, lr: s.lr };
-          progress.update(s.step, last);
-        },
+        onStep: (s) => progress.update(s.step, s.total, { loss: s.loss, acc: s.accuracy, lr: s.lr }),
         onNote: (text) => {
           if (!opts.quiet) io.stderr(`${text}\n`);
         },
       });
-      progress?.finish(last);
+      progress.finish();
 
       const summary = {
         output: opts.output,

@@ -12,7 +12,7 @@ import { join, resolve } from "node:path";
 import { BnnasError, OutputError } from "../errors.js";
 import { writeFileAtomic } from "../util/atomic.js";
 import type { ConsoleIO } from "../util/io.js";
-import { Progress } from "../util/progress.js";
+import { LazyProgress } from "../util/progress.js";
 import { SHIPPED_SUBSET } from "../data/dataset.js";
 import { loadSpace } from "../space/builtins.js";
 import { resolveSpace } from "../space/resolve.js";
@@ -130,32 +130,16 @@ export async function runDemo(opts: DemoOptions, report: DemoReporting): Promise
       throw new BnnasError((o) => `demo stopped at stage '${name}': ${render(o)}`, e.exitCode);
     }
   };
-  const progress = (label: string) => {
-    let bar: Progress | undefined;
-    let last: Record<string, number> = {};
-    return {
-      onStep: (s: StepInfo) => {
-        bar ??= new Progress(report.io, { label, total: s.total, quiet: report.quiet });
-        last = { loss: s.loss, acc: s.accuracy, lr: s.lr };
-        bar.update(s.step, last);
-      },
-      onBatch: (done: number, total: number, acc: number) => {
-        bar ??= new Progress(report.io, { label, total, quiet: report.quiet });
-        last = { acc };
-        bar.update(done, last);
-      },
-      finish: () => bar?.finish(last),
-    };
-  };
   const trainStage = async (name: string, argv: string[], req: Omit<TrainRunRequest, "onStep" | "onNote" | "engine">): Promise<TrainRunResult> => {
-    const p = progress("train");
-    const r = await stage(name, argv, () => runTraining({ ...req, engine: { threads: opts.threads }, onStep: p.onStep, onNote: (t) => say(`${t}\n`) }));
+    const p = new LazyProgress(report.io, "train", report.quiet);
+    const onStep = (s: StepInfo) => p.update(s.step, s.total, { loss: s.loss, acc: s.accuracy, lr: s.lr });
+    const r = await stage(name, argv, () => runTraining({ ...req, engine: { threads: opts.threads }, onStep, onNote: (t) => say(`${t}\n`) }));
     p.finish();
     return r;
   };
   const evalStage = async (name: string, argv: string[], file: string, arch?: number[]): Promise<EvaluateOutcome> => {
-    const p = progress("eval");
-    const r = await stage(name, argv, () => evaluateFile(file, { arch, data, threads: opts.threads, onBatch: p.onBatch }));
+    const p = new LazyProgress(report.io, "eval", report.quiet);
+    const r = await stage(name, argv, () => evaluateFile(file, { arch, data, threads: opts.threads, onBatch: (done, total, acc) => p.update(done, total, { acc }) }));
     p.finish();
     return r;
   };

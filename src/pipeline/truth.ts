@@ -15,6 +15,7 @@ import type { ModelProto } from "../onnx/proto.js";
 import type { SpaceSpec } from "../space/spec.js";
 import { buildSupernet } from "../supernet/export.js";
 import { structureFromManifest } from "../supernet/manifest.js";
+import { subnetStructure } from "../supernet/trainable.js";
 import { archCost, checkArch, formatArch } from "../structure/arch.js";
 import type { SupernetStructure } from "../structure/structure.js";
 import { extractSubnet } from "../extract/subnet.js";
@@ -161,13 +162,12 @@ async function trainFromScratch(supernet: ModelProto, structure: SupernetStructu
   const started = performance.now();
   const { model } = extractSubnet(supernet, structure, arch);
   reinitializeWeights(model.graph!, seed);
-  const input = model.graph!.input[0]!;
-  const subnetStructure: SupernetStructure = { source: "bnnas", input: { name: input.name, shape: ["batch", ...structure.input.shape.slice(1)] }, output: structure.output, layers: [] };
+  const file = `${req.space.name} ${formatArch(arch)}`;
   const config: TrainConfig = {
     epochs: req.epochs, batch: req.batch ?? 128, lr: req.lr ?? 0.1, momentum: 0.9, nesterov: true, weightDecay: req.weightDecay ?? 5e-5, weightDecayBn: false,
     schedule: "cosine", labelSmoothing: 0, sampler: "fixed", arch: [], bn: "all", trainHead: true, seed,
   };
-  const result = await trainModel({ model, file: `${req.space.name} ${formatArch(arch)}`, structure: subnetStructure, data: train, norm, config, weights: "all", engine: req.engine });
+  const result = await trainModel({ model, file, structure: subnetStructure(model, file), data: train, norm, config, weights: "all", engine: req.engine });
   const evaluated = await evaluate(model, test, norm, { limit: req.testLimit, device: req.engine?.device, threads: req.engine?.threads });
   const cost = archCost(structure, arch);
   return {

@@ -73,3 +73,29 @@ export class Progress {
     if (this.io.isTTY) this.io.stderr("\n");
   }
 }
+
+/**
+ * A Progress created on the first report, for work whose total is only known once it starts
+ * (a training run's steps, an evaluation's images, a truth table's runs): callbacks report
+ * (done, total), and `finish` shows the final state once, however often it is called.
+ */
+export class LazyProgress {
+  private bar: Progress | undefined;
+  private last: Record<string, string | number> = {};
+  private finished = false;
+
+  constructor(private readonly io: ConsoleIO, private readonly label: string, private readonly quiet?: boolean, private readonly now?: () => number) {}
+
+  update(done: number, total: number, fields: Record<string, string | number> = {}): void {
+    this.bar ??= new Progress(this.io, { label: this.label, total, quiet: this.quiet, now: this.now });
+    this.last = fields;
+    this.bar.update(done, fields);
+  }
+
+  finish(): void {
+    if (this.finished || !this.bar) return;
+    this.finished = true;
+    this.bar.finish(this.last);
+  }
+}
+

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Progress } from "../../src/util/progress.js";
+import { LazyProgress, Progress } from "../../src/util/progress.js";
 import { memoryIO } from "../../src/util/io.js";
 
 const lines = (io: { err: string[] }) => io.err.join("").split("\n").filter(Boolean);
@@ -85,5 +85,30 @@ describe("Progress", () => {
     q.update(1);
     q.finish();
     expect(quiet.err).toEqual([]);
+  });
+});
+
+describe("LazyProgress", () => {
+  it("starts on the first report with its total, and shows the final state once however often finish is called", () => {
+    const clock = fakeClock();
+    const io = memoryIO();
+    const p = new LazyProgress(io, "eval", false, clock.now);
+    p.finish(); // nothing reported yet: nothing to show
+    expect(io.err).toEqual([]);
+    clock.advance(1000);
+    p.update(128, 1000, { acc: 0.5 });
+    clock.advance(500);
+    p.update(256, 1000, { acc: 0.75 }); // throttled
+    p.finish();
+    p.finish();
+    // The clock starts at the first report (no rate yet); the throttled second update shows at finish.
+    expect(lines(io)).toEqual(["eval 128/1000  acc 0.5000  ?/s  ETA ?", "eval 256/1000  acc 0.7500  512.0/s  ETA 1s"]);
+  });
+  it("is silent when quiet", () => {
+    const io = memoryIO();
+    const p = new LazyProgress(io, "train", true);
+    p.update(1, 2);
+    p.finish();
+    expect(io.err).toEqual([]);
   });
 });
