@@ -1,7 +1,8 @@
 /**
- * `bnnas bench truth ...`: measurements a NAS user makes of a space, from inside the product.
+ * `bnnas bench truth|rank ...`: measurements a NAS user makes of a space, from inside the product.
  * `truth` trains architectures from scratch and writes their test accuracies (src/pipeline/truth.ts),
- * the table ranking studies compare an indicator with.
+ * the table ranking studies compare an indicator with; `rank` measures how well an indicator's
+ * ranking agrees with such a table (src/pipeline/rank.ts).
  */
 import type { Command } from "commander";
 import type { ConsoleIO } from "../util/io.js";
@@ -11,6 +12,9 @@ import { loadSpace } from "../space/builtins.js";
 import { spaceStructure } from "../supernet/export.js";
 import { readArchsFile } from "../pipeline/archs-file.js";
 import { buildTruthTable, sampleArchs } from "../pipeline/truth.js";
+import { rankReport, readTruthTable, type RankReport } from "../pipeline/rank.js";
+import { loadSupernet } from "../supernet/load.js";
+import { INDICATORS, getIndicator } from "../score/registry.js";
 import type { Device } from "../runtime/ort.js";
 import { LazyProgress } from "../util/progress.js";
 
@@ -43,7 +47,7 @@ function seedList(value: string): number[] {
 }
 
 export function register(program: Command, io: ConsoleIO): void {
-  const bench = program.command("bench").description("measurements of a space from inside bnnas (truth: accuracies of architectures trained from scratch)");
+  const bench = program.command("bench").description("measurements of a space from inside bnnas (truth: accuracies of architectures trained from scratch; rank: how well an indicator agrees with them)");
   bench
     .command("truth")
     .description("train architectures from scratch (every weight, the space's init per seed) and append one JSON line per (arch, seed) with its test accuracy; resumable")
@@ -79,4 +83,35 @@ export function register(program: Command, io: ConsoleIO): void {
       if (opts.json) io.stdout(`${JSON.stringify(summary)}\n`);
       else io.stdout(`${opts.output}: ${summary.written} runs written, ${summary.skipped} already there (${archs.length} architectures x ${opts.seeds.length} seeds)\n`);
     });
+  bench
+    .command("rank")
+    .description("how well an indicator ranks architectures: Kendall tau and Spearman rho against a truth table (with bootstrap 95% intervals), top-10% precision, the truth percentile of the indicator's best, the truth's own seed-to-seed tau, and rank stability over the training epochs")
+    .argument("<supernet>", "a trained supernet ONNX file")
+    .requiredOption("--truth <file>", "JSONL of {\"arch\": [...], \"acc\": x[, \"seed\": s]} (bench truth's output); the seeds of an architecture are averaged")
+    .option("--indicator <name>", `indicator: ${INDICATORS.map((i) => i.name).join(", ")}`, "bn")
+    .option("--bootstrap <n>", "bootstrap resamples of the intervals", intOption("--bootstrap", 10, 1_000_000), 1000)
+    .option("--seed <s>", "seed of the bootstrap", intOption("--seed", 0, 0xffffffff), 0)
+    .option("--json", "print the report as JSON on stdout")
+    .action((file: string, opts: { truth: string; indicator: string; bootstrap: number; seed: number; json?: boolean }) => {
+      getIndicator(opts.indicator); // an unknown name is refused before any file is read
+      const loaded = loadSupernet(file);
+      const report = rankReport(loaded, readTruthTable(opts.truth, loaded.structure), { indicator: opts.indicator, rounds: opts.bootstrap, seed: opts.seed });
+      io.stdout(opts.json ? `${JSON.stringify(report)}\n` : formatRank(file, opts.truth, report));
+    });
+}
+
+function formatRank(file: string, truth: string, r: RankReport): string {
+  const f = (x: number) => (Number.isNaN(x) ? "n/a" : x.toFixed(3));
+  const ci = (w: RankReport["kendall_tau"]) => `${f(w.value)} (95% CI ${f(w.ci95[0])} .. ${f(w.ci95[1])})`;
+  const lines = [
+    `${file}, indicator ${r.indicator}, against ${truth} (${r.n} architectures):`,
+    `  Kendall tau     ${ci(r.kendall_tau)}`,
+    `  Spearman rho    ${ci(r.spearman)}`,
+    `  top-10% precision ${f(r.top10_precision)}; the indicator's best is at the ${r.best_percentile.toFixed(1)}th percentile of the truth`,
+    r.seed_tau ? `  the truth's own seed-to-seed tau (seeds ${r.seed_tau.seeds.join(" and ")}, ${r.seed_tau.n} architectures): ${f(r.seed_tau.value)} (the ceiling)` : "  the truth has one seed: no seed-to-seed ceiling",
+    r.rank_stability.length
+      ? `  rank stability (tau of each epoch's ranking against the last): ${r.rank_stability.map((e) => `epoch ${e.epoch} ${f(e.tau)}`).join(", ")}`
+      : "  rank stability: the supernet has no per-epoch history (not trained by bnnas)",
+  ];
+  return lines.join("\n") + "\n";
 }

@@ -1,0 +1,125 @@
+/**
+ * How far an indicator's ranking of architectures can be trusted (`bnnas bench rank`): its
+ * agreement with trained accuracies from a truth table (`bench truth` output, or any JSONL of
+ * {"arch", "acc"[, "seed"]}), with bootstrap intervals, the top-10% precision, the truth
+ * percentile of the indicator's best, the seed-to-seed agreement of the truth itself (the
+ * ceiling), and rank stability over the supernet's training epochs (the BN-NAS paper's Fig. 5).
+ */
+import { readFileSync } from "node:fs";
+import { InputFileError } from "../errors.js";
+import type { LoadedSupernet } from "../supernet/load.js";
+import { checkArch, formatArch } from "../structure/arch.js";
+import type { SupernetStructure } from "../structure/structure.js";
+import { bestPercentile, bootstrap, kendallTau, spearmanRho, topPrecision, type WithInterval } from "../score/rank-stats.js";
+import { scoreSupernet } from "./search.js";
+
+/** The architectures of a truth table with their accuracy per seed (a line without a seed is seed 0). */
+export interface TruthTable {
+  archs: number[][];
+  /** accs[i]: seed -> accuracy of archs[i]. */
+  accs: Map<number, number>[];
+}
+
+/** Fewer architectures than this give no meaningful rank statistic. */
+export const MIN_TRUTH_ARCHS = 5;
+
+export function readTruthTable(file: string, structure: SupernetStructure): TruthTable {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new InputFileError(file, code === "ENOENT" ? "no such file" : (e as Error).message);
+  }
+  const index = new Map<string, number>();
+  const table: TruthTable = { archs: [], accs: [] };
+  text.split("\n").forEach((line, i) => {
+    if (line.trim() === "") return;
+    const at = `line ${i + 1}`;
+    let v: { arch?: unknown; acc?: unknown; seed?: unknown };
+    try {
+      v = JSON.parse(line) as typeof v;
+    } catch {
+      throw new InputFileError(file, `${at} is not JSON`);
+    }
+    if (!Array.isArray(v.arch) || !v.arch.every((x) => Number.isInteger(x))) throw new InputFileError(file, `${at} has no "arch" list of mask positions`);
+    if (typeof v.acc !== "number" || !Number.isFinite(v.acc)) throw new InputFileError(file, `${at}: "acc" is ${JSON.stringify(v.acc ?? null)}, not a finite number`);
+    const seed = v.seed === undefined ? 0 : v.seed;
+    if (typeof seed !== "number" || !Number.isInteger(seed)) throw new InputFileError(file, `${at}: "seed" must be a whole number`);
+    let arch: number[];
+    try {
+      arch = checkArch(v.arch as number[], structure);
+    } catch (e) {
+      throw new InputFileError(file, `${at}: ${(e as Error).message} (is the table from another space?)`);
+    }
+    const key = formatArch(arch);
+    let k = index.get(key);
+    if (k === undefined) {
+      index.set(key, (k = table.archs.length));
+      table.archs.push(arch);
+      table.accs.push(new Map());
+    }
+    const before = table.accs[k]!.get(seed);
+    if (before !== undefined && before !== v.acc) throw new InputFileError(file, `${at}: arch ${key} seed ${seed} has acc ${v.acc}, but an earlier line says ${before}`);
+    table.accs[k]!.set(seed, v.acc);
+  });
+  if (table.archs.length < MIN_TRUTH_ARCHS) throw new InputFileError(file, `holds ${table.archs.length} architecture(s); ranking needs at least ${MIN_TRUTH_ARCHS}`);
+  return table;
+}
+
+export interface RankReport {
+  indicator: string;
+  n: number;
+  kendall_tau: WithInterval;
+  spearman: WithInterval;
+  /** Share of the indicator's top 10% that is in the truth's top 10%. */
+  top10_precision: number;
+  /** Truth percentile (0..100) of the architecture the indicator ranks first. */
+  best_percentile: number;
+  /** Kendall tau between the truth's two first seeds over the architectures that have both (null with one seed): the ceiling. */
+  seed_tau: { seeds: [number, number]; n: number; value: number } | null;
+  /** Kendall tau of each recorded epoch's indicator ranking of the truth's architectures against the last epoch's. */
+  rank_stability: { epoch: number; tau: number }[];
+}
+
+export interface RankOptions {
+  indicator?: string;
+  /** Bootstrap resamples (default 1000). */
+  rounds?: number;
+  seed?: number;
+}
+
+/** An architecture's score under per-layer candidate scores (structure order). */
+function archScore(structure: SupernetStructure, scores: readonly (readonly (number | null)[])[], arch: readonly number[]): number {
+  return arch.reduce((sum, pos, l) => sum + (scores[l]![structure.layers[l]!.candidates.findIndex((c) => c.position === pos)] ?? 0), 0);
+}
+
+export function rankReport(loaded: LoadedSupernet, truth: TruthTable, options: RankOptions = {}): RankReport {
+  const scored = scoreSupernet(loaded, options.indicator ?? "bn");
+  const predicted = truth.archs.map((a) => scored.row(a).score);
+  const acc = truth.accs.map((m) => [...m.values()].reduce((s, v) => s + v, 0) / m.size);
+  const rounds = options.rounds ?? 1000;
+  const seed = options.seed ?? 0;
+
+  const seeds = [...new Set(truth.accs.flatMap((m) => [...m.keys()]))].sort((a, b) => a - b);
+  let seedTau: RankReport["seed_tau"] = null;
+  if (seeds.length >= 2) {
+    const [s0, s1] = [seeds[0]!, seeds[1]!];
+    const both = truth.accs.filter((m) => m.has(s0) && m.has(s1));
+    if (both.length >= 2) seedTau = { seeds: [s0, s1], n: both.length, value: kendallTau(both.map((m) => m.get(s0)!), both.map((m) => m.get(s1)!)) };
+  }
+
+  const history = (loaded.manifest?.training as { history?: { epoch: number; scores: number[][] }[] } | null | undefined)?.history ?? [];
+  const byEpoch = history.map((h) => ({ epoch: h.epoch, scores: truth.archs.map((a) => archScore(loaded.structure, h.scores, a)) }));
+  const last = byEpoch.at(-1);
+  return {
+    indicator: scored.indicator.name,
+    n: truth.archs.length,
+    kendall_tau: bootstrap(predicted, acc, kendallTau, rounds, seed),
+    spearman: bootstrap(predicted, acc, spearmanRho, rounds, seed),
+    top10_precision: topPrecision(predicted, acc),
+    best_percentile: bestPercentile(predicted, acc),
+    seed_tau: seedTau,
+    rank_stability: last ? byEpoch.map((e) => ({ epoch: e.epoch, tau: kendallTau(e.scores, last.scores) })) : [],
+  };
+}

@@ -1,0 +1,93 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { runCli } from "../cli/run-cli.js";
+import { SUBSET_DIR } from "../fixtures/paths.js";
+import { readModel, writeModel } from "../../src/model/model-io.js";
+import { setFloats, readFloats } from "../../src/onnx/tensor.js";
+import { loadSupernet } from "../../src/supernet/load.js";
+import { scoreSupernet } from "../../src/pipeline/search.js";
+import { sampleArchs } from "../../src/pipeline/truth.js";
+import { Random } from "../../src/util/random.js";
+
+const dir = mkdtempSync(join(tmpdir(), "bnnas-rank-"));
+const supernet = join(dir, "scored.onnx");
+let archs: number[][] = [];
+let scores: number[] = [];
+const truthFile = (name: string, lines: object[]) => {
+  const f = join(dir, name);
+  writeFileSync(f, lines.map((l) => JSON.stringify(l)).join("\n") + "\n");
+  return f;
+};
+
+beforeAll(async () => {
+  // A supernet whose indicator gammas are spread out, so architectures have distinct scores.
+  const fresh = join(dir, "fresh.onnx");
+  expect((await runCli(["export-supernet", "--space", "fmnist-small", "-o", fresh])).code).toBe(0);
+  const model = readModel(fresh);
+  const rng = new Random(5);
+  for (const t of model.graph!.initializer) if (/bn3\.scale$/.test(t.name)) setFloats(t, readFloats(t).map(() => 0.5 + rng.uniform()));
+  writeModel(supernet, model);
+  const loaded = loadSupernet(supernet);
+  archs = sampleArchs(loaded.structure, 30, 1);
+  const scored = scoreSupernet(loaded);
+  scores = archs.map((a) => scored.row(a).score);
+}, 60_000);
+
+describe("bnnas bench rank", () => {
+  it("an indicator that orders the truth exactly scores tau = rho = 1, top-10% precision 1, best at the 100th percentile", async () => {
+    const f = truthFile("same.jsonl", archs.flatMap((arch, i) => [{ arch, seed: 0, acc: scores[i] }, { arch, seed: 1, acc: scores[i]! + 1e-3 }]));
+    const r = await runCli(["bench", "rank", supernet, "--truth", f, "--json"]);
+    expect(r.code, r.err).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j).toMatchObject({ indicator: "bn", n: 30, top10_precision: 1, best_percentile: 100 });
+    expect(j.kendall_tau.value).toBeCloseTo(1, 12);
+    expect(j.spearman.value).toBeCloseTo(1, 12);
+    expect(j.kendall_tau.ci95).toEqual([1, 1]);
+    expect(j.seed_tau).toEqual({ seeds: [0, 1], n: 30, value: 1 });
+    expect(j.rank_stability).toEqual([]); // never trained
+  });
+
+  it("a reversed truth gives tau = -1 with an interval, in text too", async () => {
+    const f = truthFile("reversed.jsonl", archs.map((arch, i) => ({ arch, acc: -scores[i]! })));
+    const j = JSON.parse((await runCli(["bench", "rank", supernet, "--truth", f, "--json"])).out);
+    expect(j.kendall_tau.value).toBeCloseTo(-1, 12);
+    expect(j.top10_precision).toBe(0);
+    expect(j.seed_tau).toBeNull();
+    const text = await runCli(["bench", "rank", supernet, "--truth", f]);
+    expect(text.out).toMatch(/Kendall tau\s+-1\.000 \(95% CI -1\.000 \.\. -1\.000\)/);
+    expect(text.out).toMatch(/the truth has one seed/);
+  });
+
+  it("rank stability over the training epochs recorded in the manifest", async () => {
+    const trained = join(dir, "trained.onnx");
+    const t = await runCli(["train", supernet, "-o", trained, "--data", SUBSET_DIR, "--holdout", "5000", "--batch", "100", "--epochs", "2", "--bn", "all", "--lr", "1", "--threads", "2", "--quiet"]);
+    expect(t.code, t.err).toBe(0);
+    const f = truthFile("stability.jsonl", archs.map((arch, i) => ({ arch, acc: scores[i] })));
+    const j = JSON.parse((await runCli(["bench", "rank", trained, "--truth", f, "--json"])).out);
+    expect(j.rank_stability.map((e: { epoch: number }) => e.epoch)).toEqual([1, 2]);
+    expect(j.rank_stability[1].tau).toBe(1); // the last epoch against itself
+    expect(j.rank_stability[0].tau).toBeGreaterThan(-1);
+  });
+
+  it("refuses bad truth files naming the line, and unknown indicators listing the known", async () => {
+    const bad = async (lines: object[] | string, message: RegExp) => {
+      const f = join(dir, "bad.jsonl");
+      writeFileSync(f, typeof lines === "string" ? lines : lines.map((l) => JSON.stringify(l)).join("\n"));
+      const r = await runCli(["bench", "rank", supernet, "--truth", f]);
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(message);
+      expect(r.err.trim().split("\n")).toHaveLength(1);
+    };
+    const five = archs.slice(0, 5).map((arch, i) => ({ arch, acc: i }));
+    await bad(five.slice(0, 4), /holds 4 architecture\(s\); ranking needs at least 5/);
+    await bad([...five, { arch: archs[0], acc: "NaN" }], /line 6: "acc" is "NaN", not a finite number/);
+    await bad([...five, { arch: archs[0], acc: 0.5 }], /line 6: arch .* seed 0 has acc 0\.5, but an earlier line says 0/);
+    await bad([...five, { arch: [0, 1, 2], acc: 0.5 }], /line 6: architecture .* has 3 values, but the supernet has 6 layers.*another space/);
+    await bad("{not json\n", /line 1 is not JSON/);
+    const r = await runCli(["bench", "rank", supernet, "--truth", "x", "--indicator", "nope"]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--indicator must be one of bn/);
+  });
+});
