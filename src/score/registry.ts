@@ -2,8 +2,9 @@
 import { OptionError } from "../errors.js";
 import type { Indicator } from "./indicator.js";
 import { bnIndicator } from "./bn.js";
+import { macsIndicator, paramsIndicator } from "./cost.js";
 
-export const INDICATORS: readonly Indicator[] = [bnIndicator];
+export const INDICATORS: readonly Indicator[] = [bnIndicator, macsIndicator, paramsIndicator];
 
 export function getIndicator(name: string): Indicator {
   const found = INDICATORS.find((i) => i.name === name);
