@@ -18,6 +18,7 @@ import { structureFromManifest } from "../supernet/manifest.js";
 import { subnetStructure } from "../supernet/trainable.js";
 import { archCost, checkArch, formatArch } from "../structure/arch.js";
 import type { SupernetStructure } from "../structure/structure.js";
+import type { Normalization } from "../structure/normalization.js";
 import { extractSubnet } from "../extract/subnet.js";
 import { reinitializeWeights } from "../ops/init.js";
 import { loadDataset, subset, type Dataset } from "../data/dataset.js";
@@ -129,7 +130,8 @@ function trainingImages(data: Dataset, count: number | undefined): Dataset {
 
 export async function buildTruthTable(req: TruthRequest): Promise<TruthResult> {
   if (req.seeds.length === 0) throw new OptionError("seeds", (o) => `${o} needs at least one seed`);
-  const built = buildSupernet(req.space, { seed: 0 });
+  // Only the graph is needed: every (arch, seed) redraws all of its weights (reinitializeWeights).
+  const built = buildSupernet(req.space, { weights: false });
   const structure = structureFromManifest(built.manifest);
   const archs = req.archs.map((a) => checkArch(a, structure));
   const norm = built.manifest.input.normalize;
@@ -158,7 +160,7 @@ export async function buildTruthTable(req: TruthRequest): Promise<TruthResult> {
   return { output: req.output, written, skipped };
 }
 
-async function trainFromScratch(supernet: ModelProto, structure: SupernetStructure, arch: number[], seed: number, train: Dataset, test: Dataset, norm: { mean: number[]; std: number[] }, req: TruthRequest): Promise<TruthLine> {
+async function trainFromScratch(supernet: ModelProto, structure: SupernetStructure, arch: number[], seed: number, train: Dataset, test: Dataset, norm: Normalization, req: TruthRequest): Promise<TruthLine> {
   const started = performance.now();
   const { model } = extractSubnet(supernet, structure, arch);
   reinitializeWeights(model.graph!, seed);
