@@ -17,10 +17,12 @@ const LAYERS = {
   score: ["supernet", "model", "onnx", "structure", "util"],
   search: ["score", "structure", "util"],
   runtime: ["supernet", "data", "model", "onnx", "structure", "util"],
-  extract: ["supernet", "model", "onnx", "structure", "util"],
+  extract: ["supernet", "opset", "model", "onnx", "structure", "util"],
   train: ["runtime", "score", "supernet", "data", "autodiff", "opset", "model", "onnx", "structure", "util"],
-  pipeline: ["train", "extract", "runtime", "search", "score", "supernet", "space", "ops", "data", "autodiff", "opset", "model", "onnx", "structure", "util"],
-  cli: ["pipeline", "train", "extract", "runtime", "search", "score", "supernet", "space", "ops", "data", "autodiff", "opset", "model", "onnx", "structure", "util"],
+  // The HTML report: below pipeline, so the demo can write one.
+  report: ["train", "extract", "runtime", "search", "score", "supernet", "space", "ops", "data", "autodiff", "opset", "model", "onnx", "structure", "util"],
+  pipeline: ["report", "train", "extract", "runtime", "search", "score", "supernet", "space", "ops", "data", "autodiff", "opset", "model", "onnx", "structure", "util"],
+  cli: ["pipeline", "report", "train", "extract", "runtime", "search", "score", "supernet", "space", "ops", "data", "autodiff", "opset", "model", "onnx", "structure", "util"],
 };
 
 const layerRules = Object.entries(LAYERS).map(([layer, allowed]) => ({

@@ -14,6 +14,7 @@ import { register as train } from "./train.js";
 import { register as scoreOnnx } from "./score-onnx.js";
 import { register as demo } from "./demo.js";
 import { register as bench } from "./bench.js";
+import { register as report } from "./report.js";
 
 export type RegisterCommand = (program: Command, io: ConsoleIO) => void;
 
@@ -28,4 +29,5 @@ export const COMMANDS: RegisterCommand[] = [
   scoreOnnx,
   demo,
   bench,
+  report,
 ];
