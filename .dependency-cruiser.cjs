@@ -19,10 +19,11 @@ const LAYERS = {
   runtime: ["supernet", "data", "model", "onnx", "structure", "util"],
   extract: ["supernet", "opset", "model", "onnx", "structure", "util"],
   train: ["runtime", "score", "supernet", "data", "autodiff", "opset", "model", "onnx", "structure", "util"],
+  latency: ["runtime", "extract", "search", "score", "supernet", "opset", "model", "onnx", "structure", "util"],
   // The HTML report: below pipeline, so the demo can write one.
   report: ["train", "extract", "runtime", "search", "score", "supernet", "space", "ops", "data", "autodiff", "opset", "model", "onnx", "structure", "util"],
-  pipeline: ["report", "train", "extract", "runtime", "search", "score", "supernet", "space", "ops", "data", "autodiff", "opset", "model", "onnx", "structure", "util"],
-  cli: ["pipeline", "report", "train", "extract", "runtime", "search", "score", "supernet", "space", "ops", "data", "autodiff", "opset", "model", "onnx", "structure", "util"],
+  pipeline: ["latency", "report", "train", "extract", "runtime", "search", "score", "supernet", "space", "ops", "data", "autodiff", "opset", "model", "onnx", "structure", "util"],
+  cli: ["pipeline", "latency", "report", "train", "extract", "runtime", "search", "score", "supernet", "space", "ops", "data", "autodiff", "opset", "model", "onnx", "structure", "util"],
 };
 
 const layerRules = Object.entries(LAYERS).map(([layer, allowed]) => ({
