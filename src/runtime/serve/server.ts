@@ -2,6 +2,7 @@
  * The HTTP server (node:http, no framework):
  *   GET  /health   {"status": "ok"}
  *   GET  /info     the model: input name/shape, classes, normalisation, subnet manifest
+ *   GET  /         a page that classifies drawings in the browser and on the server (page.ts)
  *   POST /predict  JSON or PNG body (see decode.ts) ->
  *                  {"batch": n, "predictions": [{"argmax": k, "probabilities": [...]}], "model_ms": t}
  * Every bad request gets a 4xx JSON {"error": "..."}; nothing a client sends can crash the server.
@@ -20,6 +21,7 @@ import type { AddressInfo } from "node:net";
 import { BnnasError, OptionError } from "../../errors.js";
 import { decodeJson, decodePng, RequestError } from "./decode.js";
 import { QueueFullError, type Predictor, type ModelInfo } from "./predictor.js";
+import { AssetError, PAGE_CSP, pageAssets } from "./page.js";
 
 /** Bytes of a refused body read and discarded before the connection is cut instead. */
 export const DRAIN_LIMIT = 64 * 1024 * 1024;
@@ -137,8 +139,29 @@ export function startServer(predictor: Predictor, options: ServeOptions): Promis
     limits: { max_body_bytes: maxBody, max_batch: maxBatch },
   };
 
+  // GET / and the page's files (page.ts): the browser page, onnxruntime-web, the model's bytes.
+  const assets = pageAssets(info.file);
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<number> => {
-    const path = (req.url ?? "/").split("?")[0];
+    const path = (req.url ?? "/").split("?")[0]!;
+    let asset;
+    try {
+      asset = path === "/predict" || path === "/info" || path === "/health" ? undefined : assets(path);
+    } catch (e) {
+      if (e instanceof AssetError) throw new RequestError(e.status, e.message);
+      throw e;
+    }
+    if (asset) {
+      if (req.method !== "GET" && req.method !== "HEAD") throw new RequestError(405, `use GET ${path}`);
+      res.writeHead(asset.status, {
+        "content-type": asset.type,
+        "content-length": asset.body.length,
+        "content-security-policy": PAGE_CSP,
+        "x-content-type-options": "nosniff",
+        "cache-control": asset.maxAge > 0 ? `public, max-age=${asset.maxAge}` : "no-cache",
+      });
+      res.end(req.method === "HEAD" ? undefined : asset.body);
+      return asset.status;
+    }
     if (path === "/health") {
       if (req.method !== "GET" && req.method !== "HEAD") throw new RequestError(405, "use GET /health");
       send(res, 200, { status: "ok" });
@@ -149,7 +172,7 @@ export function startServer(predictor: Predictor, options: ServeOptions): Promis
       send(res, 200, infoReply);
       return 200;
     }
-    if (path !== "/predict") throw new RequestError(404, `no such endpoint '${path}'; try GET /health, GET /info, POST /predict`);
+    if (path !== "/predict") throw new RequestError(404, `no such endpoint '${path}'; try GET / (the page), GET /health, GET /info, POST /predict`);
     if (req.method !== "POST") throw new RequestError(405, "use POST /predict with a JSON or PNG body");
     const type = (req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
     if (type !== "application/json" && type !== "image/png") {
