@@ -14,6 +14,7 @@ import { register as train } from "./train.js";
 import { register as scoreOnnx } from "./score-onnx.js";
 import { register as demo } from "./demo.js";
 import { register as bench } from "./bench.js";
+import { register as latency } from "./latency.js";
 import { register as report } from "./report.js";
 
 export type RegisterCommand = (program: Command, io: ConsoleIO) => void;
@@ -30,4 +31,5 @@ export const COMMANDS: RegisterCommand[] = [
   demo,
   bench,
   report,
+  latency,
 ];

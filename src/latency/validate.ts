@@ -1,0 +1,77 @@
+/**
+ * How well a latency table predicts whole networks (`bnnas latency --validate N TABLE SUPERNET`):
+ * N random subnets (a stream of their own, never the table's calibration subnets), extracted as
+ * `extract-subnet --fold-bn` writes them and timed as the table's blocks were (same runtime
+ * configuration, warm-up, interleaved rounds, medians), against the table's predictions.
+ */
+import { loadavg } from "node:os";
+import { BnnasError } from "../errors.js";
+import type { LoadedSupernet } from "../supernet/load.js";
+import { kendallTau } from "../score/rank-stats.js";
+import { timeModels, timingStats } from "./measure.js";
+import { predictLatency, type LatencyTable } from "./table.js";
+import { randomArchs, subnetTimed, type LatencyOptions } from "./build.js";
+
+export interface ValidationRow {
+  arch: number[];
+  predicted: number;
+  measured: number;
+  /** (predicted - measured) / measured. */
+  error: number;
+  /** The measured subnet's 10th-90th percentile spread over rounds (ms). */
+  p10: number;
+  p90: number;
+}
+
+export interface ValidationReport {
+  n: number;
+  rows: ValidationRow[];
+  /** Fraction of predictions within +-10% of the measurement. */
+  within10: number;
+  /** Kendall tau-b between predicted and measured. */
+  kendallTau: number;
+  /** Distribution of the relative error. */
+  error: { min: number; p10: number; median: number; p90: number; max: number; meanAbs: number };
+  /** The table's runtime configuration, used here. */
+  device: string;
+  threads: number;
+  batch: number;
+  repeats: number;
+  /** 1-minute load average before and after (how quiet the machine was). */
+  loadavg: [number, number];
+  seconds: number;
+}
+
+export async function validateLatencyTable(table: LatencyTable, loaded: LoadedSupernet, n: number, options: Omit<LatencyOptions, "device" | "threads" | "batch">): Promise<ValidationReport> {
+  if (!Number.isInteger(n) || n < 2) throw new BnnasError((o) => `${o("validate")} needs at least 2 architectures (Kendall tau compares pairs), not ${n}`);
+  const started = performance.now();
+  const archs = randomArchs(loaded.structure, n, options.seed, "latency-validation");
+  const items = archs.map((a) => subnetTimed(loaded, a, table.batch));
+  const load0 = loadavg()[0]!;
+  const samples = await timeModels(items, { device: table.device, threads: table.threads, repeats: options.repeats, warmup: options.warmup, seed: options.seed, sampleMs: options.sampleMs, onProgress: options.onProgress });
+  const load1 = loadavg()[0]!;
+  const rows = archs.map((arch, i) => {
+    const s = timingStats(samples[i]!);
+    const predicted = predictLatency(table, loaded.structure, arch);
+    return { arch, predicted, measured: s.median, error: (predicted - s.median) / s.median, p10: s.p10, p90: s.p90 };
+  });
+  const errs = rows.map((r) => r.error).sort((a, b) => a - b);
+  const q = (p: number) => {
+    const pos = (errs.length - 1) * p;
+    const lo = Math.floor(pos);
+    return errs[lo]! + (errs[Math.ceil(pos)]! - errs[lo]!) * (pos - lo);
+  };
+  return {
+    n: rows.length,
+    rows,
+    within10: rows.filter((r) => Math.abs(r.error) <= 0.1).length / rows.length,
+    kendallTau: kendallTau(rows.map((r) => r.predicted), rows.map((r) => r.measured)),
+    error: { min: errs[0]!, p10: q(0.1), median: q(0.5), p90: q(0.9), max: errs[errs.length - 1]!, meanAbs: errs.reduce((s, e) => s + Math.abs(e), 0) / errs.length },
+    device: table.device,
+    threads: table.threads,
+    batch: table.batch,
+    repeats: options.repeats,
+    loadavg: [load0, load1],
+    seconds: (performance.now() - started) / 1000,
+  };
+}
