@@ -29,26 +29,32 @@ function softmax(logits) {
   return e.map((v) => v / sum);
 }
 
-// The pixels the model sees: the drawing canvas scaled to the input size, per channel 0..255
-// (one channel: luma 0.299 R + 0.587 G + 0.114 B, as the server converts PNGs).
+// The pixels the model sees: the drawing canvas reduced to the input size by averaging the
+// canvas pixels whose centres fall in each input pixel (an exact box filter: a canvas-sized
+// enlargement of an input-sized image gives its pixels back, which the browser's own smoothed
+// downscaling does not), per channel 0..255; one channel is luma 0.299 R + 0.587 G + 0.114 B,
+// as the server converts PNGs.
 function pixels() {
   const { channels, height, width } = state.info.image;
-  const small = document.createElement("canvas");
-  small.width = width;
-  small.height = height;
-  const ctx = small.getContext("2d", { willReadFrequently: true });
-  ctx.imageSmoothingEnabled = true;
-  ctx.imageSmoothingQuality = "high";
-  ctx.drawImage($("draw"), 0, 0, width, height);
-  const rgba = ctx.getImageData(0, 0, width, height).data;
+  const canvas = $("draw");
+  const W = canvas.width, H = canvas.height;
+  const rgba = canvas.getContext("2d", { willReadFrequently: true }).getImageData(0, 0, W, H).data;
   const out = [];
   for (let c = 0; c < channels; c++) {
     const plane = [];
     for (let y = 0; y < height; y++) {
       const row = [];
+      const y0 = Math.round((y * H) / height), y1 = Math.max(y0 + 1, Math.round(((y + 1) * H) / height));
       for (let x = 0; x < width; x++) {
-        const i = 4 * (y * width + x);
-        row.push(channels === 1 ? Math.round(0.299 * rgba[i] + 0.587 * rgba[i + 1] + 0.114 * rgba[i + 2]) : rgba[i + c]);
+        const x0 = Math.round((x * W) / width), x1 = Math.max(x0 + 1, Math.round(((x + 1) * W) / width));
+        let sum = 0;
+        for (let yy = y0; yy < y1; yy++) {
+          for (let xx = x0; xx < x1; xx++) {
+            const i = 4 * (yy * W + xx);
+            sum += channels === 1 ? 0.299 * rgba[i] + 0.587 * rgba[i + 1] + 0.114 * rgba[i + 2] : rgba[i + c];
+          }
+        }
+        row.push(Math.round(sum / ((y1 - y0) * (x1 - x0))));
       }
       plane.push(row);
     }
@@ -186,7 +192,9 @@ async function useImage(file) {
   clear();
   const canvas = $("draw");
   const ctx = canvas.getContext("2d");
-  ctx.imageSmoothingEnabled = bitmap.width < canvas.width;
+  // Enlarged without smoothing (each source pixel a block), so scaling back to the input size
+  // gives an input-sized image its own pixels again; larger images are smoothed down.
+  ctx.imageSmoothingEnabled = bitmap.width > canvas.width || bitmap.height > canvas.height;
   ctx.drawImage(bitmap, 0, 0, canvas.width, canvas.height);
   bitmap.close();
   await classify();
