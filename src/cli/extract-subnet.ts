@@ -13,7 +13,7 @@ import type { ActivationType } from "../extract/quantize.js";
 import { UsageError } from "../errors.js";
 
 interface Options extends NormalizationFlags {
-  arch: string;
+  arch?: string;
   output: string;
   foldBn?: boolean;
   opset?: number;
@@ -33,8 +33,8 @@ export function register(program: Command, io: ConsoleIO): void {
   program
     .command("extract-subnet")
     .description("write the chosen architecture as a standalone ONNX model (no masks, dynamic batch, BatchNorm in inference mode), optionally folded, at an older opset, or int8")
-    .argument("<supernet>", "supernet ONNX file (bnnas export or PyTorch convention)")
-    .requiredOption("--arch <A>", "mask position of the chosen candidate per layer, e.g. 3,1,6,3,6,0")
+    .argument("<model>", "supernet ONNX file (bnnas export or PyTorch convention), or a subnet (e.g. a trained one) to fold, convert or quantize")
+    .option("--arch <A>", "mask position of the chosen candidate per layer, e.g. 3,1,6,3,6,0 (required for a supernet)")
     .requiredOption("-o, --output <file>", "subnet ONNX file to write")
     .option("--fold-bn", "fold each BatchNormalization into the Conv before it (adds a Conv bias)")
     // Range-checked in the pipeline, so the library and the CLI say the same thing.
@@ -79,13 +79,13 @@ export function register(program: Command, io: ConsoleIO): void {
         ...(q ? { quantization: { ...q.record, quantized_activations: q.activations, quantized_weights: q.weights, quantized_biases: q.biases } } : {}),
       };
       if (opts.json) {
-        io.stdout(`${JSON.stringify({ ...stats, manifest: m })}\n`);
+        io.stdout(`${JSON.stringify({ ...stats, manifest: m ?? null })}\n`);
         return;
       }
-      const cost = `${m.macs !== undefined ? `${m.macs.toLocaleString("en-US")} MACs, ` : ""}${m.params.toLocaleString("en-US")} params`;
+      const cost = m ? `${m.macs !== undefined ? `${m.macs.toLocaleString("en-US")} MACs, ` : ""}${m.params.toLocaleString("en-US")} params; ` : "";
       io.stdout(`wrote ${opts.output} (${(r.bytes / 1024).toFixed(1)} KiB${r.externalDataFile ? `, weights in ${r.externalDataFile}` : ""})\n`);
-      io.stdout(`  arch ${m.arch.join(",")}: ${m.candidates.join(", ")}\n`);
-      io.stdout(`  ${cost}; ${stats.nodes} nodes (${stats.removed_nodes} removed)${r.fold ? `, ${stats.folded_batchnorms} BatchNorms folded` : ""}\n`);
+      if (m) io.stdout(`  arch ${m.arch.join(",")}: ${m.candidates.join(", ")}\n`);
+      io.stdout(`  ${cost}${stats.nodes} nodes (${stats.removed_nodes} removed)${r.fold ? `, ${stats.folded_batchnorms} BatchNorms folded` : ""}\n`);
       io.stdout(`  opset ${r.opset.to}${r.opset.from !== r.opset.to ? ` (from ${r.opset.from}; ${r.opset.rewritten} nodes rewritten)` : ""}\n`);
       if (q) io.stdout(`  int8 QDQ: ${q.weights} weights per channel, ${q.biases} biases int32, ${q.activations} activations ${q.activationType} per tensor, calibrated on ${q.record.calibration.images} images of ${q.record.calibration.data}\n`);
       if (r.fold && r.fold.kept.length) {

@@ -7,6 +7,8 @@ import type { ConsoleIO } from "../util/io.js";
 import { getTrainingRecord } from "../supernet/manifest.js";
 import { loadTrainable, type LoadedSubnet } from "../supernet/trainable.js";
 import { countParams } from "../supernet/subnet-manifest.js";
+import { deploymentFacts } from "../extract/deploy-info.js";
+import { modelOpset } from "../extract/opset-convert.js";
 
 const fmt = (n: number | undefined) => (n === undefined ? "?" : n.toLocaleString("en-US"));
 
@@ -31,6 +33,7 @@ export function register(program: Command, io: ConsoleIO): void {
           JSON.stringify({
             file,
             source: s.source,
+            opset: modelOpset(model),
             space: manifest?.space.name ?? null,
             seed: manifest?.seed ?? null,
             unbiased: manifest?.unbiased ?? null,
@@ -61,7 +64,7 @@ export function register(program: Command, io: ConsoleIO): void {
       );
       const norm = manifest ? `, normalise mean [${manifest.input.normalize.mean.join(", ")}] std [${manifest.input.normalize.std.join(", ")}]` : "";
       lines.push(`input '${s.input.name}' [${s.input.shape.join(", ")}]${norm}; output '${s.output}'${manifest ? ` (${manifest.classes} classes)` : ""}`);
-      lines.push(`${s.layers.length} choice layers, ${architectures.toLocaleString("en-US")} architectures`);
+      lines.push(`${s.layers.length} choice layers, ${architectures.toLocaleString("en-US")} architectures; opset ${modelOpset(model)}`);
       if (manifest?.space.fixedDepth) lines.push(`fixed depth (search default): layers ${manifest.space.fixedDepth.join(", ")} are always identity, no other layer is`);
       lines.push(s.fixed ? `fixed part (stem, head): ${fmt(s.fixed.macs)} MACs, ${fmt(s.fixed.params)} params` : `costs: not counted${countProblem ? ` (${countProblem})` : ""}`);
       for (const [l, layer] of s.layers.entries()) {
@@ -82,6 +85,7 @@ function describeSubnet(loaded: LoadedSubnet, json: boolean): string {
   const { file, model, structure: s, subnetManifest: m } = loaded;
   const params = m?.params ?? countParams(model);
   const record = m ? undefined : getTrainingRecord(model, file);
+  const facts = deploymentFacts(model, file);
   if (json) {
     return JSON.stringify({
       file,
@@ -95,6 +99,7 @@ function describeSubnet(loaded: LoadedSubnet, json: boolean): string {
       classes: m?.classes ?? null,
       output: s.output,
       batchNorm: m?.batchNorm ?? null,
+      deploy: facts,
       source: m?.source ?? null,
       training: m?.training ?? record ?? null,
       retraining: m?.retraining ?? [],
@@ -105,6 +110,7 @@ function describeSubnet(loaded: LoadedSubnet, json: boolean): string {
     `input '${s.input.name}' [${s.input.shape.join(", ")}]${m?.input.normalize ? `, normalise mean [${m.input.normalize.mean.join(", ")}] std [${m.input.normalize.std.join(", ")}]` : ""}; output '${s.output}'${m?.classes ? ` (${m.classes} classes)` : ""}`,
     `${m?.macs !== undefined ? `${fmt(m.macs)} MACs, ` : ""}${fmt(params)} params; ${model.graph!.node.length} nodes${m ? `; BatchNorm ${m.batchNorm}` : ""}`,
   ];
+  lines.push(`deploy: opset ${facts.opset} (IR ${facts.irVersion}), BatchNorm ${facts.batchNorm}, ${facts.quantized ? `quantized${facts.quantization ? ` (${facts.quantization.type} ${facts.quantization.format}: weights ${facts.quantization.weights}; activations ${facts.quantization.activations}; calibrated on ${facts.quantization.calibration.images} images)` : ""}` : "float (not quantized)"}`);
   if (m) lines.push(`extracted from ${m.source.file} (${m.source.kind}, sha256 ${m.source.sha256.slice(0, 12)}...)`);
   if (m?.training) lines.push(`its supernet's training: ${trainingLine(m.training as Record<string, unknown>)} (the whole record: --json)`);
   const runs = m?.retraining ?? (record ? [record as Record<string, unknown>] : []);

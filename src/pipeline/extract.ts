@@ -8,13 +8,16 @@ import { statSync } from "node:fs";
 import { checkArch, parseArch } from "../structure/arch.js";
 import type { Normalization } from "../structure/normalization.js";
 import { writeModel } from "../model/model-io.js";
-import { extractWithManifest, openSupernet } from "../extract/from-file.js";
+import { extractWithManifest, openSupernet, type OpenedSupernet } from "../extract/from-file.js";
+import { copySubnet } from "../extract/from-subnet.js";
+import { readModel } from "../model/model-io.js";
+import { modelKind } from "../supernet/model-kind.js";
 import type { FoldResult } from "../extract/batchnorm.js";
-import type { SubnetManifest } from "../supernet/subnet-manifest.js";
+import { writeSubnetManifest, type SubnetManifest } from "../supernet/subnet-manifest.js";
 import { convertOpset, MAX_OPSET, MIN_OPSET, modelOpset, type OpsetConversion } from "../extract/opset-convert.js";
 import { calibrationTensors, quantizeQdq, QUANTIZE_MIN_OPSET, type ActivationType, type QuantizeResult, type Range } from "../extract/quantize.js";
 import { writeQuantizationRecord, type QuantizationRecord } from "../extract/deploy-info.js";
-import { BnnasError, OptionError, UsageError } from "../errors.js";
+import { BnnasError, InputFileError, ModelFormatError, OptionError, UsageError } from "../errors.js";
 import { cloneForEditing } from "../onnx/clone.js";
 import { valueInfo } from "../onnx/builder.js";
 import type { ModelProto } from "../onnx/proto.js";
@@ -24,8 +27,11 @@ import { Session } from "../runtime/ort.js";
 import { modelInput } from "../runtime/eval.js";
 
 export interface ExtractRequest {
-  /** Mask positions, or their text form `3,1,6,...` (-1 = identity). */
-  arch: string | readonly number[];
+  /**
+   * Mask positions, or their text form `3,1,6,...` (-1 = identity). Required for a supernet; for a
+   * subnet (a trained model to fold, convert or quantize) optional, and when given its own.
+   */
+  arch?: string | readonly number[];
   output: string;
   /** Fold each BatchNormalization into the Conv before it. */
   foldBn?: boolean;
@@ -68,7 +74,8 @@ export interface ExtractOutcome {
   fold?: FoldResult;
   opset: OpsetConversion;
   quantization?: QuantizeResult & { record: QuantizationRecord };
-  manifest: SubnetManifest;
+  /** The subnet manifest (absent when a foreign subnet without one was converted). */
+  manifest?: SubnetManifest;
 }
 
 /** The option checks every extraction shares, before any work (so a bad option leaves no output). */
@@ -91,13 +98,48 @@ function checkQuantize(req: QuantizedExtractRequest): number {
   return n;
 }
 
-/** Extraction, folding and the opset: what float and quantized outputs share. */
-function extractModel(supernet: string, req: ExtractRequest, foldBn: boolean) {
-  const src = openSupernet(supernet, { pattern: req.pattern });
+/** What extraction (or a subnet's copy) hands to the deployment steps. */
+interface Extracted {
+  model: ModelProto;
+  manifest?: SubnetManifest;
+  fold?: FoldResult;
+  removedNodes: number;
+  opset: OpsetConversion;
+  normalize?: Normalization;
+}
+
+/**
+ * Extraction, folding and the opset: what float and quantized outputs share. `file` is a
+ * supernet (`arch` picks the path) or a subnet (a trained model to deploy; `arch` optional).
+ */
+function extractModel(file: string, req: ExtractRequest, foldBn: boolean): Extracted {
+  let src: OpenedSupernet;
+  try {
+    src = openSupernet(file, { pattern: req.pattern });
+  } catch (e) {
+    if (e instanceof InputFileError && !(e instanceof ModelFormatError)) {
+      const model = readModel(file);
+      if (modelKind(model) === "subnet") return fromSubnet(model, file, req, foldBn);
+    }
+    throw e;
+  }
+  if (req.arch === undefined) throw new UsageError((o) => `${file} is a supernet: pass ${o("arch")} A to choose the path to extract`);
   const arch = typeof req.arch === "string" ? parseArch(req.arch, src.structure) : checkArch(req.arch, src.structure);
   const result = extractWithManifest(src, arch, { foldBn, normalize: req.normalize });
-  const opset = convertOpset(result.model, req.opset ?? modelOpset(result.model), supernet);
-  return { ...result, opset, inputName: src.structure.input.name };
+  const opset = convertOpset(result.model, req.opset ?? modelOpset(result.model), file);
+  return { model: result.model, manifest: result.manifest, ...(result.fold ? { fold: result.fold } : {}), removedNodes: result.removedNodes, opset, normalize: result.manifest.input.normalize };
+}
+
+function fromSubnet(model: ModelProto, file: string, req: ExtractRequest, foldBn: boolean): Extracted {
+  let arch: number[] | undefined;
+  if (typeof req.arch === "string") {
+    arch = req.arch.split(",").map((v) => Number(v.trim()));
+    if (arch.some((v) => !Number.isInteger(v))) throw new OptionError("arch", (o) => `${o} '${req.arch}' is not a list of whole numbers`);
+  } else if (req.arch) arch = [...req.arch];
+  const copy = copySubnet(model, file, { foldBn, arch });
+  const opset = convertOpset(copy.model, req.opset ?? modelOpset(copy.model), file);
+  const normalize = req.normalize ?? copy.manifest?.input.normalize;
+  return { model: copy.model, ...(copy.manifest ? { manifest: copy.manifest } : {}), ...(copy.fold ? { fold: copy.fold } : {}), removedNodes: 0, opset, ...(normalize ? { normalize } : {}) };
 }
 
 function write(req: ExtractRequest, model: ModelProto, result: Omit<ExtractOutcome, "output" | "bytes" | "nodes" | "initializers" | "externalDataFile">): ExtractOutcome {
@@ -117,7 +159,7 @@ function write(req: ExtractRequest, model: ModelProto, result: Omit<ExtractOutco
 export function extractToFile(supernet: string, req: ExtractRequest): ExtractOutcome {
   checkOpset(req.opset);
   const r = extractModel(supernet, req, req.foldBn === true);
-  return write(req, r.model, { removedNodes: r.removedNodes, ...(r.fold ? { fold: r.fold } : {}), opset: r.opset, manifest: r.manifest });
+  return write(req, r.model, { removedNodes: r.removedNodes, ...(r.fold ? { fold: r.fold } : {}), opset: r.opset, ...(r.manifest ? { manifest: r.manifest } : {}) });
 }
 
 /**
@@ -133,7 +175,7 @@ export async function extractQuantizedToFile(supernet: string, req: QuantizedExt
     throw new OptionError("calibrate", (o) => `${o} ${images}: the training data (${train.source}) holds only ${train.count} images`);
   }
   const r = extractModel(supernet, req, true);
-  const norm = r.manifest.input.normalize;
+  const norm = r.normalize;
   if (!norm) throw new UsageError((o) => `${supernet} has no bnnas manifest with the input normalisation, which calibration needs: pass ${o("mean")} and ${o("std")}`);
   const seed = req.seed ?? 0;
   const ranges = await calibrate(r.model, train, norm, { images, seed, threads: req.threads, onBatch: req.onCalibrate, file: supernet });
@@ -146,7 +188,8 @@ export async function extractQuantizedToFile(supernet: string, req: QuantizedExt
     calibration: { images, seed, data: train.source, method: "minmax" },
   };
   writeQuantizationRecord(r.model, record);
-  return write(req, r.model, { removedNodes: r.removedNodes, ...(r.fold ? { fold: r.fold } : {}), opset: r.opset, quantization: { ...quantized, record }, manifest: r.manifest });
+  if (r.manifest) writeSubnetManifest(r.model, r.manifest);
+  return write(req, r.model, { removedNodes: r.removedNodes, ...(r.fold ? { fold: r.fold } : {}), opset: r.opset, quantization: { ...quantized, record }, ...(r.manifest ? { manifest: r.manifest } : {}) });
 }
 
 const CALIBRATION_BATCH = 128;
