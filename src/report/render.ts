@@ -187,7 +187,7 @@ export function renderReport(inputs: ReportInputs): RenderedReport {
       const pts: ScatterPoint[] = byArch.map((r) => ({ x: evaluate(problem, r.arch).macs, y: r.acc * 100, title: `${formatArch(r.arch)}: ${(r.acc * 100).toFixed(2)}% (${r.seeds} seed(s)), ${fmt(evaluate(problem, r.arch).macs)} MACs` }));
       const front = frontOf(pts);
       const hl = chosenTruth(chosen?.arch, byArch, problem);
-      body += figure("pareto", scatter(pts, { title: "Accuracy against MACs", xLabel: "MACs", yLabel: "test accuracy (%)", line: front, lineName: "Pareto front (fewest MACs for the accuracy)", vline, highlights: hl }),
+      body += figure("pareto", scatter(pts, { title: "Accuracy against MACs", xLabel: "MACs", yLabel: "test accuracy (%)", line: staircase(front), lineName: "Pareto front (fewest MACs for the accuracy)", vline, highlights: hl }),
         `Measured accuracy (${basename(inputs.truth.file)}, seeds averaged) of ${pts.length} architectures against MACs; line: their Pareto front${hl.length ? "; diamond: the chosen architecture" : ""}${vline ? "; dashed: the search's budget" : ""}.`, pts.length);
     } else if (problem && s) {
       shown = true;
@@ -201,7 +201,7 @@ export function renderReport(inputs: ReportInputs): RenderedReport {
         const e = evaluate(problem, chosen.arch);
         return { x: e.macs, y: e.score, title: `chosen ${formatArch(chosen.arch)}: indicator ${e.score.toFixed(4)}, ${fmt(e.macs)} MACs`, kind: "chosen" };
       })()] : [];
-      body += figure("pareto", scatter(pts, { title: "Indicator against MACs", xLabel: "MACs", yLabel: "indicator (sum over layers)", line: front.map((f) => ({ x: f.macs, y: f.score })), lineName: `exact Pareto front of the whole space (${front.length} architectures)`, vline, highlights: hl }),
+      body += figure("pareto", scatter(pts, { title: "Indicator against MACs", xLabel: "MACs", yLabel: "indicator (sum over layers)", line: staircase(front.map((f) => ({ x: f.macs, y: f.score }))), lineName: `exact Pareto front of the whole space (${front.length} architectures)`, vline, highlights: hl }),
         `${pts.length} architectures ${pts.length < SAMPLE_ARCHS ? "(the whole space)" : "sampled with seed 0"}; line: the exact Pareto front over every allowed architecture (${front.length} points${thinned ? ", thinned for drawing" : ""})${hl.length ? "; diamond: the chosen architecture" : ""}${vline ? "; dashed: the search's budget" : ""}. Give a bench truth table to plot measured accuracy instead.`, pts.length);
     } else body += missing("The trade-off needs the supernet (its costs and indicator).");
     parts.push(section("pareto", "Cost and score", body, shown, sections));
@@ -250,6 +250,7 @@ export function renderReport(inputs: ReportInputs): RenderedReport {
           cols: labels,
           values: ev.confusion.map((r, i) => r.map((v) => (rowSums[i]! > 0 ? v / rowSums[i]! : 0))),
           marked: labels.map((_, i) => [i, i] as [number, number]),
+          markClass: "diagonal",
           range: [0, 1],
           cellText: (r, c) => String(ev.confusion![r]![c]),
           cellTitle: (r, c, v) => `true ${labels[r]}, predicted ${labels[c]}: ${ev.confusion![r]![c]} images (${(v * 100).toFixed(1)}% of the row)`,
@@ -288,6 +289,11 @@ ${parts.join("\n")}
 </main></body></html>
 `;
   return { html, sections, problems: inputs.problems };
+}
+
+/** A front as the staircase it is: no architecture lies between two front points. */
+function staircase(pts: { x: number; y: number }[]): { x: number; y: number }[] {
+  return pts.flatMap((p, i) => (i === 0 ? [p] : [{ x: p.x, y: pts[i - 1]!.y }, p]));
 }
 
 function uniqueArchs(archs: number[][]): number[][] {

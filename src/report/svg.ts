@@ -163,8 +163,10 @@ export interface HeatmapOptions {
   cols: string[];
   /** values[r][c]; null: no cell (e.g. a layer without that candidate). */
   values: (number | null)[][];
-  /** Cells to outline (class `chosen`): [row, col]. */
+  /** Cells to outline: [row, col]. */
   marked?: [number, number][];
+  /** Class of the outlined cells (default `chosen`). */
+  markClass?: string;
   /** Hover text of a cell. */
   cellTitle: (r: number, c: number, v: number) => string;
   /** Text in a cell (default: the value, 3 significant digits). */
@@ -205,7 +207,7 @@ export function heatmap(o: HeatmapOptions): string {
       const x = left + cw * j;
       const y = top + ch * i;
       const isMarked = marked.has(`${i},${j}`);
-      svg.push(`<rect class="cell${isMarked ? " chosen" : ""}" x="${x + 1}" y="${y + 1}" width="${cw - 2}" height="${ch - 2}" fill="${shade(t)}"><title>${esc(o.cellTitle(i, j, v))}</title></rect>`);
+      svg.push(`<rect class="cell${isMarked ? ` ${o.markClass ?? "chosen"}` : ""}" x="${x + 1}" y="${y + 1}" width="${cw - 2}" height="${ch - 2}" fill="${shade(t)}"><title>${esc(o.cellTitle(i, j, v))}</title></rect>`);
       const text = o.cellText ? o.cellText(i, j, v) : v.toPrecision(4);
       svg.push(`<text class="v${t > 0.55 ? " dark" : ""}" x="${x + cw / 2}" y="${y + ch / 2 + 4}" text-anchor="middle">${esc(text)}</text>`);
     });
