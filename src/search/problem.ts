@@ -1,6 +1,6 @@
 /**
- * A search problem: per layer, the allowed mask positions and each one's score, MACs and params;
- * plus the fixed part's cost and the constraints. Strategies only see this, so they are pure
+ * A search problem: per layer, the allowed mask positions and each one's score, MACs and params
+ * (and, given a latency table, latency in ms); plus the fixed part's cost and the constraints. Strategies only see this, so they are pure
  * functions of numbers and can be tested on random tables against brute force.
  */
 import { BnnasError, UsageError } from "../errors.js";
@@ -15,11 +15,14 @@ export interface ProblemLayer {
   score: Float64Array;
   macs: Float64Array;
   params: Float64Array;
+  /** Predicted latency (ms) per mask position; present on every layer or on none (with fixed.latency). */
+  latency?: Float64Array;
 }
 
 export interface SearchProblem {
   layers: ProblemLayer[];
-  fixed: { macs: number; params: number };
+  /** latency: what every architecture pays (stem, head, per-network terms), when latencies are known. */
+  fixed: { macs: number; params: number; latency?: number };
   /** False when the supernet's costs are unknown: they are then 0 here and limits cannot be used. */
   costsKnown?: boolean;
 }
@@ -28,6 +31,8 @@ export interface Constraints {
   maxMacs?: number;
   minMacs?: number;
   maxParams?: number;
+  /** Predicted latency limit (ms); needs a problem with latencies. */
+  maxLatency?: number;
 }
 
 export interface Evaluated {
@@ -36,9 +41,19 @@ export interface Evaluated {
   score: number;
   macs: number;
   params: number;
+  /** Predicted latency (ms), present when the problem has latencies. */
+  latency?: number;
 }
 
-/** Score, MACs and params of an architecture (the score summed in layer order, as every strategy does). */
+/** Whether the problem carries latencies (a latency table was given). */
+export function hasLatency(p: SearchProblem): boolean {
+  return p.fixed.latency !== undefined;
+}
+
+/**
+ * Score, MACs, params and (when known) latency of an architecture; each summed from the fixed
+ * part's value in layer order, the score from 0, as every strategy does.
+ */
 export function evaluate(p: SearchProblem, arch: readonly number[]): Evaluated {
   let score = 0;
   let macs = p.fixed.macs;
@@ -50,11 +65,33 @@ export function evaluate(p: SearchProblem, arch: readonly number[]): Evaluated {
     macs += layer.macs[a]!;
     params += layer.params[a]!;
   }
-  return { arch: arch.slice(), score, macs, params };
+  if (p.fixed.latency === undefined) return { arch: arch.slice(), score, macs, params };
+  let latency = p.fixed.latency;
+  for (let l = 0; l < p.layers.length; l++) latency += p.layers[l]!.latency![arch[l]!]!;
+  return { arch: arch.slice(), score, macs, params, latency };
 }
 
-export function feasible(c: Constraints, macs: number, params: number): boolean {
-  return (c.maxMacs === undefined || macs <= c.maxMacs) && (c.minMacs === undefined || macs >= c.minMacs) && (c.maxParams === undefined || params <= c.maxParams);
+/**
+ * Whether an evaluated architecture meets the limits. The numeric form (macs, params[, latency])
+ * is kept for callers that pass numbers; a latency limit with no latency given is not met, so a
+ * caller that forgets to pass it can never return an architecture over the budget.
+ */
+export function feasible(c: Constraints, e: { macs: number; params: number; latency?: number }): boolean;
+export function feasible(c: Constraints, macs: number, params: number, latency?: number): boolean;
+export function feasible(c: Constraints, e: number | { macs: number; params: number; latency?: number }, params?: number, latency?: number): boolean {
+  const v = typeof e === "number" ? { macs: e, params: params!, latency } : e;
+  return (
+    (c.maxMacs === undefined || v.macs <= c.maxMacs) &&
+    (c.minMacs === undefined || v.macs >= c.minMacs) &&
+    (c.maxParams === undefined || v.params <= c.maxParams) &&
+    (c.maxLatency === undefined || (v.latency !== undefined && v.latency <= c.maxLatency))
+  );
+}
+
+/** The fastest allowed architecture and its predicted latency (first allowed position on ties). */
+export function fastest(p: SearchProblem): { arch: number[]; latency: number } {
+  const arch = p.layers.map((layer) => layer.choices.reduce((best, c) => (layer.latency![c]! < layer.latency![best]! ? c : best)));
+  return { arch, latency: evaluate(p, arch).latency! };
 }
 
 /** The ranking every strategy uses: higher score first, then fewer MACs, then the smaller arch (lexicographic). */
@@ -89,6 +126,8 @@ export class TopK<T extends Evaluated = Evaluated> {
 export interface ProblemOptions {
   /** Per layer, the allowed mask positions (default: every candidate of the layer). */
   allowed?: number[][];
+  /** Predicted latencies (ms): the fixed part, and per layer each candidate's, in structure order. */
+  latency?: { fixed: number; perCandidate: number[][] };
 }
 
 /**
@@ -102,19 +141,23 @@ export function problemFromStructure(structure: SupernetStructure, scores: (numb
     const score = new Float64Array(size).fill(NaN);
     const macs = new Float64Array(size).fill(NaN);
     const params = new Float64Array(size).fill(NaN);
+    const latency = options.latency ? new Float64Array(size).fill(NaN) : undefined;
     layer.candidates.forEach((c, k) => {
       score[c.position] = scores[l]![k] ?? 0;
       macs[c.position] = c.macs ?? 0;
       params[c.position] = c.params ?? 0;
+      if (latency) latency[c.position] = options.latency!.perCandidate[l]![k]!;
     });
     const all = layer.candidates.map((c) => c.position).sort((a, b) => a - b);
     const choices = options.allowed ? options.allowed[l]!.slice().sort((a, b) => a - b) : all;
     for (const c of choices) if (!all.includes(c)) throw new BnnasError(`${layer.label}: position ${c} is not a candidate of this layer`);
     if (choices.length === 0) throw new UsageError(`${layer.label}: no candidate is allowed in this layer`);
-    return { label: layer.label, choices, score, macs, params };
+    return { label: layer.label, choices, score, macs, params, ...(latency ? { latency } : {}) };
   });
   const known = structure.fixed !== undefined && structure.layers.every((l) => l.candidates.every((c) => c.macs !== undefined && c.params !== undefined));
-  return { layers, fixed: structure.fixed ? { ...structure.fixed } : { macs: 0, params: 0 }, costsKnown: known };
+  const fixed: SearchProblem["fixed"] = structure.fixed ? { ...structure.fixed } : { macs: 0, params: 0 };
+  if (options.latency) fixed.latency = options.latency.fixed;
+  return { layers, fixed, costsKnown: known };
 }
 
 /** True when every allowed candidate and the fixed part have known costs. */

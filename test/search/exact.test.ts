@@ -1,13 +1,17 @@
 import { describe, expect, it } from "vitest";
 import { Random } from "../../src/util/random.js";
 import type { Constraints, Evaluated, SearchProblem } from "../../src/search/problem.js";
-import { exactTopK } from "../../src/search/exact.js";
+import { exactPareto, exactTopK } from "../../src/search/exact.js";
 import { evolutionSearch } from "../../src/search/evolution.js";
 import { randomSearch } from "../../src/search/random.js";
 
-/** A random problem: L layers of up to K candidates, some positions absent, random costs. */
-function randomProblem(rng: Random, L: number, K: number, ties: boolean): SearchProblem {
-  return {
+/**
+ * A random problem: L layers of up to K candidates, some positions absent, random costs; with
+ * latencies (ms, on a 2^-10 grid so every sum is exact in any order) drawn from their own stream,
+ * so the other columns are the same with or without them.
+ */
+function randomProblem(rng: Random, L: number, K: number, ties: boolean, latencyRng?: Random): SearchProblem {
+  const p: SearchProblem = {
     fixed: { macs: 1000 + rng.int(1000), params: 100 + rng.int(100) },
     layers: Array.from({ length: L }, (_, l) => {
       const score = new Float64Array(K).fill(NaN), macs = new Float64Array(K).fill(NaN), params = new Float64Array(K).fill(NaN);
@@ -22,29 +26,40 @@ function randomProblem(rng: Random, L: number, K: number, ties: boolean): Search
       return { label: `layer${l}`, choices, score, macs, params };
     }),
   };
+  if (latencyRng) {
+    p.fixed.latency = latencyRng.int(512) / 1024;
+    for (const layer of p.layers) {
+      layer.latency = new Float64Array(K).fill(NaN);
+      for (const c of layer.choices) layer.latency[c] = (ties ? 128 * latencyRng.int(3) : latencyRng.int(4096)) / 1024;
+    }
+  }
+  return p;
 }
 
 /*
  * The oracle's own reading of the definitions (src/search/problem.ts, exact.ts), sharing no code
  * with what it checks: an architecture's score is the sum over layers, in layer order, of its
  * candidate's indicator score; its MACs and params are the fixed part's plus each candidate's; it
- * is feasible when MACs <= maxMacs, MACs >= minMacs and params <= maxParams (each limit optional);
+ * is feasible when MACs <= maxMacs, MACs >= minMacs, params <= maxParams and latency <= maxLatency
+ * (each limit optional; latency, where the problem has it, is the fixed part's plus each candidate's);
  * the ranking is higher score first, then fewer MACs, then the lexicographically smaller arch.
  */
 function oracleEvaluate(p: SearchProblem, arch: readonly number[]): Evaluated {
-  let score = 0, macs = p.fixed.macs, params = p.fixed.params;
+  let score = 0, macs = p.fixed.macs, params = p.fixed.params, latency = p.fixed.latency;
   arch.forEach((position, l) => {
     score += p.layers[l]!.score[position]!;
     macs += p.layers[l]!.macs[position]!;
     params += p.layers[l]!.params[position]!;
+    if (latency !== undefined) latency += p.layers[l]!.latency![position]!;
   });
-  return { arch: [...arch], score, macs, params };
+  return latency === undefined ? { arch: [...arch], score, macs, params } : { arch: [...arch], score, macs, params, latency };
 }
 
-function oracleFeasible(c: Constraints, e: { macs: number; params: number }): boolean {
+function oracleFeasible(c: Constraints, e: { macs: number; params: number; latency?: number }): boolean {
   if (c.maxMacs !== undefined && e.macs > c.maxMacs) return false;
   if (c.minMacs !== undefined && e.macs < c.minMacs) return false;
   if (c.maxParams !== undefined && e.params > c.maxParams) return false;
+  if (c.maxLatency !== undefined && !(e.latency! <= c.maxLatency)) return false;
   return true;
 }
 
@@ -77,7 +92,9 @@ function totals(p: SearchProblem) {
   const maxM = p.fixed.macs + sum((l) => Math.max(...l.choices.map((c) => l.macs[c]!)));
   const minP = p.fixed.params + sum((l) => Math.min(...l.choices.map((c) => l.params[c]!)));
   const maxP = p.fixed.params + sum((l) => Math.max(...l.choices.map((c) => l.params[c]!)));
-  return { minM, maxM, minP, maxP };
+  const minT = p.fixed.latency === undefined ? NaN : p.fixed.latency + sum((l) => Math.min(...l.choices.map((c) => l.latency![c]!)));
+  const maxT = p.fixed.latency === undefined ? NaN : p.fixed.latency + sum((l) => Math.max(...l.choices.map((c) => l.latency![c]!)));
+  return { minM, maxM, minP, maxP, minT, maxT };
 }
 
 describe("exact search equals brute force", () => {
@@ -180,5 +197,59 @@ describe("exact search with massive ties", () => {
       const c = { maxMacs: Math.round((minM + maxM) / 2) };
       expect(exactTopK(p, c, 6)).toEqual(bruteForce(p, c, 6));
     }
+  });
+});
+
+/** The oracle's front: feasible archs no other feasible one beats on (score, latency); equal points: the first by rank; fastest first. */
+function bruteFront(p: SearchProblem, c: Constraints): Evaluated[] {
+  const all = allArchs(p).map((a) => oracleEvaluate(p, a)).filter((e) => oracleFeasible(c, e));
+  const beaten = (a: Evaluated) => all.some((b) => b.score >= a.score && b.latency! <= a.latency! && (b.score > a.score || b.latency! < a.latency! || oracleRank(b, a) < 0));
+  return all.filter((a) => !beaten(a)).sort((a, b) => a.latency! - b.latency!);
+}
+
+describe("latency: exact search and the Pareto front equal brute force", () => {
+  const rng = new Random(4242);
+  const trng = new Random(17);
+  for (let t = 0; t < 48; t++) {
+    const L = 2 + rng.int(5), K = 2 + rng.int(4), ties = t % 4 === 0;
+    const p = randomProblem(rng, L, K, ties, trng);
+    const { minM, maxM, minP, maxP, minT, maxT } = totals(p);
+    const lerp = (a: number, b: number) => a + (b - a) * rng.uniform();
+    const kinds: Constraints[] = [
+      { maxLatency: lerp(minT, maxT) },
+      { maxLatency: oracleEvaluate(p, p.layers.map((l) => l.choices[rng.int(l.choices.length)]!)).latency! }, // an architecture exactly at the limit
+      { maxLatency: lerp(minT, maxT), maxMacs: Math.round(lerp(minM, maxM)) },
+      { maxLatency: lerp(minT, maxT), maxParams: Math.round(lerp(minP, maxP)), minMacs: Math.round(lerp(minM, (minM + maxM) / 2)) },
+      {},
+      { maxLatency: minT - 1 / 1024 }, // below the fastest: nothing
+    ];
+    const c = kinds[t % kinds.length]!;
+    const top = 1 + rng.int(8);
+    it(`case ${t}: ${L} layers, ${K} candidates, top ${top}, ${JSON.stringify(c)}${ties ? ", tied" : ""}`, () => {
+      expect(exactTopK(p, c, top)).toEqual(bruteForce(p, c, top));
+      const front = exactPareto(p, c);
+      expect(front).toEqual(bruteFront(p, c));
+      for (let i = 1; i < front.length; i++) {
+        expect(front[i]!.latency!).toBeGreaterThan(front[i - 1]!.latency!);
+        expect(front[i]!.score).toBeGreaterThan(front[i - 1]!.score);
+      }
+    });
+  }
+
+  it("the front's last point is the unconstrained best score; its first is the fastest architecture", () => {
+    const p = randomProblem(new Random(3), 8, 6, false, new Random(4));
+    const front = exactPareto(p, {});
+    expect(front[front.length - 1]!.score).toBe(exactTopK(p, {}, 1)[0]!.score);
+    expect(front[0]!.latency).toBe(totals(p).minT);
+  });
+
+  it("a latency limit prunes: far fewer nodes than the space on a larger problem", () => {
+    const p = randomProblem(new Random(8), 12, 6, false, new Random(9));
+    const { minT, maxT } = totals(p);
+    const stats = { nodes: 0 };
+    const best = exactTopK(p, { maxLatency: (minT + maxT) / 2 }, 5, stats);
+    expect(best.length).toBe(5);
+    for (const e of best) expect(e.latency!).toBeLessThanOrEqual((minT + maxT) / 2);
+    expect(stats.nodes).toBeLessThan(p.layers.reduce((n, l) => n * l.choices.length, 1) / 100);
   });
 });
