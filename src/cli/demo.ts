@@ -39,5 +39,6 @@ export function register(program: Command, io: ConsoleIO): void {
       const { quiet, json, ...options } = opts;
       const summary = await runDemo(options, { io, quiet });
       io.stdout(json ? `${JSON.stringify(summary)}\n` : formatDemoSummary(summary));
+      if (!json) io.stdout(`report: ${summary.files.report} (open it in a browser)\n`);
     });
 }

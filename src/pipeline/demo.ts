@@ -23,6 +23,7 @@ import { runTraining, type TrainRunRequest, type TrainRunResult } from "./train-
 import { scoreSupernet, searchSupernet, type ArchRow, type SearchOutcome } from "./search.js";
 import { evaluateFile, type EvaluateOutcome } from "./evaluate.js";
 import { extractToFile } from "./extract.js";
+import { writeReport } from "../report/report.js";
 
 export interface DemoOptions {
   /** Output folder. */
@@ -99,6 +100,7 @@ export const DEMO_FILES = {
   extracted: "subnet.init.onnx",
   subnet: "subnet.onnx",
   summary: "summary.json",
+  report: "report.html",
 } as const;
 
 function quoteArg(a: string): string {
@@ -216,6 +218,8 @@ export async function runDemo(opts: DemoOptions, report: DemoReporting): Promise
     total_seconds: stages.reduce((s, r) => s + r.seconds, 0),
   };
   writeFileAtomic(path("summary"), `${JSON.stringify(summary, null, 2)}\n`);
+  // The run as pictures (bnnas report): curves, indicator heatmap, rank stability, trade-off, final model.
+  writeReport({ files: [path("trained"), path("search"), path("subnet"), path("summary")], output: path("report"), evaluation: { ...evaluated, model: path("subnet"), threads: opts.threads ?? null } });
   return summary;
 }
 
