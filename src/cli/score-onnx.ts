@@ -5,7 +5,7 @@
  */
 import type { Command } from "commander";
 import type { ConsoleIO } from "../util/io.js";
-import { choiceOption, countOption, intOption } from "./options.js";
+import { choiceOption, countOption, floatOption, intOption } from "./options.js";
 import { UsageError } from "../errors.js";
 import { loadSupernet, type LoadedSupernet } from "../supernet/load.js";
 import { INDICATORS, getIndicator } from "../score/registry.js";
@@ -14,6 +14,7 @@ import type { Constraints } from "../search/problem.js";
 import { STRATEGY_NAMES } from "../search/strategy.js";
 import { scoreSupernet, searchSupernet, type ArchRow, type SearchOutcome } from "../pipeline/search.js";
 import { readArchsFile } from "../pipeline/archs-file.js";
+import { predictLatency, readLatencyTable, type LatencyTable } from "../latency/table.js";
 
 interface Options {
   arch?: string;
@@ -23,6 +24,10 @@ interface Options {
   maxMacs?: number;
   minMacs?: number;
   maxParams?: number;
+  latencyTable?: string;
+  maxLatency?: number;
+  pareto?: boolean;
+  force?: boolean;
   fullSpace?: boolean;
   seed: number;
   indicator: string;
@@ -55,8 +60,9 @@ function scoreTable(loaded: LoadedSupernet, scores: (number | null)[][]): string
 }
 
 function archTable(title: string, rows: ArchRow[], ranked: boolean): string {
-  const head = [ranked ? "rank" : "#", "score", "MACs", "params", "arch"];
-  return `${title}\n` + pad([head, ...rows.map((r, i) => [String(i + 1), r.score.toFixed(4), fmtCount(r.macs), fmtCount(r.params), formatArch(r.arch)])]);
+  const timed = rows.some((r) => r.latency !== undefined);
+  const head = [ranked ? "rank" : "#", "score", "MACs", "params", ...(timed ? ["ms"] : []), "arch"];
+  return `${title}\n` + pad([head, ...rows.map((r, i) => [String(i + 1), r.score.toFixed(4), fmtCount(r.macs), fmtCount(r.params), ...(timed ? [r.latency!.toFixed(4)] : []), formatArch(r.arch)])]);
 }
 
 export function register(program: Command, io: ConsoleIO): void {
@@ -71,6 +77,10 @@ export function register(program: Command, io: ConsoleIO): void {
     .option("--max-macs <n>", "limit on MACs (e.g. 475M)", countOption("--max-macs"))
     .option("--min-macs <n>", "lower limit on MACs", countOption("--min-macs"))
     .option("--max-params <n>", "limit on parameters (e.g. 5M)", countOption("--max-params"))
+    .option("--latency-table <file>", "predicted latencies from a table of bnnas latency (for --max-latency, --pareto and the ms column)")
+    .option("--max-latency <ms>", "limit on the predicted latency in ms (needs --latency-table)", floatOption("--max-latency", 0))
+    .option("--pareto", "list the exact score/latency Pareto front (under the other limits) instead of the top K; needs --latency-table")
+    .option("--force", "use a latency table measured for another supernet")
     .option("--full-space", "search the full space even where the space fixes the depth (bnnas-mbv2)")
     .option("--seed <n>", "seed for evolution/random search", intOption("--seed", 0, 2 ** 32 - 1), 0)
     .option("--indicator <name>", `indicator: ${INDICATORS.map((i) => i.name).join(", ")}`, "bn")
@@ -78,6 +88,10 @@ export function register(program: Command, io: ConsoleIO): void {
     .option("--json", "print JSON on stdout")
     .action((file: string, opts: Options) => {
       if (opts.arch !== undefined && opts.archs !== undefined) throw new UsageError("give --arch or --archs, not both");
+      if (opts.pareto && opts.search !== undefined && opts.search !== "exact") throw new UsageError(`--pareto is exact; drop --search ${opts.search}`);
+      if ((opts.pareto || opts.maxLatency !== undefined) && opts.latencyTable === undefined) throw new UsageError(`${opts.pareto ? "--pareto" : "--max-latency"} needs --latency-table FILE (make one with bnnas latency SUPERNET -o table.json)`);
+      const latencyTable: LatencyTable | undefined = opts.latencyTable !== undefined ? readLatencyTable(opts.latencyTable) : undefined;
+      if (opts.pareto) opts.search = "exact";
       getIndicator(opts.indicator); // an unknown name is refused before the file is read
       const loaded = loadSupernet(file, { pattern: opts.pattern });
       const { structure } = loaded;
@@ -88,14 +102,16 @@ export function register(program: Command, io: ConsoleIO): void {
       let archs: ArchRow[] | undefined;
       if (opts.arch !== undefined) archs = [scored.row(parseArch(opts.arch, structure))];
       if (opts.archs !== undefined) archs = readArchsFile(opts.archs, structure).map(scored.row);
+      if (archs && latencyTable) archs = archs.map((r) => ({ ...r, latency: predictLatency(latencyTable, structure, r.arch, opts.latencyTable) }));
 
       let best: ArchRow[] | undefined;
       let searchInfo: SearchOutcome["info"] | undefined;
-      const constraints: Constraints = { maxMacs: opts.maxMacs, minMacs: opts.minMacs, maxParams: opts.maxParams };
+      const constraints: Constraints = { maxMacs: opts.maxMacs, minMacs: opts.minMacs, maxParams: opts.maxParams, ...(opts.maxLatency !== undefined ? { maxLatency: opts.maxLatency } : {}) };
       const limited = Object.values(constraints).some((v) => v !== undefined);
-      if (opts.search === undefined && (limited || opts.fullSpace)) throw new UsageError("--max-macs, --min-macs, --max-params and --full-space apply to --search; add --search exact (or evolution, random)");
+      if (opts.search === undefined && (limited || opts.fullSpace)) throw new UsageError("--max-macs, --min-macs, --max-params, --max-latency and --full-space apply to --search; add --search exact (or evolution, random)");
       if (opts.search !== undefined) {
-        ({ best, info: searchInfo } = searchSupernet(loaded, scored, { strategy: opts.search, top: opts.top, seed: opts.seed, constraints, fullSpace: opts.fullSpace }));
+        const latency = latencyTable ? { table: latencyTable, file: opts.latencyTable!, force: opts.force } : undefined;
+        ({ best, info: searchInfo } = searchSupernet(loaded, scored, { strategy: opts.search, top: opts.top, seed: opts.seed, constraints, fullSpace: opts.fullSpace, latency, pareto: opts.pareto }));
         if (best.length === 0 && !opts.json) io.stderr(`bnnas: no architecture satisfies the limits ${JSON.stringify(constraints)}\n`);
       }
 
@@ -112,16 +128,20 @@ export function register(program: Command, io: ConsoleIO): void {
         };
         if (archs) out.archs = archs;
         if (best) { out.search = searchInfo; out.best = best; }
+        if (best && opts.pareto) out.pareto = true;
+        if (latencyTable) out.latencyTable = { file: opts.latencyTable, device: latencyTable.device, threads: latencyTable.threads, batch: latencyTable.batch, cpu: latencyTable.cpu };
         io.stdout(JSON.stringify(out) + "\n");
         return;
       }
       let text = `${file} (${structure.source === "bnnas" ? "bnnas supernet" : "PyTorch-convention supernet"}), indicator ${indicator.name}: ${indicator.description}\n`;
+      if (latencyTable) text += `latency (ms) predicted by ${opts.latencyTable}: ${latencyTable.device}, ${latencyTable.threads} threads, batch ${latencyTable.batch}, ${latencyTable.cpu}\n`;
       text += scoreTable(loaded, scores);
       if (!known) text += `MACs/params unknown: ${loaded.countProblem ?? "no cost information"}\n`;
       if (archs) text += "\n" + archTable("architectures:", archs, false);
       if (best) {
         const limits = Object.entries(constraints).filter(([, v]) => v !== undefined).map(([k, v]) => `${k} ${v}`).join(", ") || "no limits";
-        text += "\n" + archTable(`best ${best.length} by ${opts.search} search (${searchInfo!.space} space, ${limits}; ${searchInfo!.seconds.toFixed(3)} s):`, best, true);
+        const title = opts.pareto ? `score/latency Pareto front, fastest first: ${best.length} architectures` : `best ${best.length} by ${opts.search} search`;
+        text += "\n" + archTable(`${title} (${searchInfo!.space} space, ${limits}; ${searchInfo!.seconds.toFixed(3)} s):`, best, true);
       }
       io.stdout(text);
     });
