@@ -7,7 +7,7 @@
 import type { Command } from "commander";
 import type { ConsoleIO } from "../util/io.js";
 import { UsageError } from "../errors.js";
-import { countOption, deviceOption, floatOption, intOption, threadsOption } from "./options.js";
+import { addDataOptions, countOption, dataOptions, deviceOption, floatOption, intOption, threadsOption, type DataFlags } from "./options.js";
 import { loadSpace } from "../space/builtins.js";
 import { spaceStructure } from "../supernet/export.js";
 import { readArchsFile } from "../pipeline/archs-file.js";
@@ -18,7 +18,7 @@ import { INDICATORS, getIndicator } from "../score/registry.js";
 import type { Device } from "../runtime/ort.js";
 import { LazyProgress } from "../util/progress.js";
 
-interface TruthOptions {
+interface TruthOptions extends DataFlags {
   space: string;
   archs?: string;
   sample?: number;
@@ -29,7 +29,6 @@ interface TruthOptions {
   testLimit?: number;
   batch: number;
   lr: number;
-  data?: string;
   output: string;
   device: Device;
   threads?: number;
@@ -48,9 +47,9 @@ function seedList(value: string): number[] {
 
 export function register(program: Command, io: ConsoleIO): void {
   const bench = program.command("bench").description("measurements of a space from inside bnnas (truth: accuracies of architectures trained from scratch; rank: how well an indicator agrees with them)");
-  bench
+  addDataOptions(bench
     .command("truth")
-    .description("train architectures from scratch (every weight, the space's init per seed) and append one JSON line per (arch, seed) with its test accuracy; resumable")
+    .description("train architectures from scratch (every weight, the space's init per seed) and append one JSON line per (arch, seed) with its test accuracy; resumable"), "the data (train split to train, test split to evaluate)")
     .option("--space <name|file>", "search space", "fmnist-small")
     .option("--archs <file>", "architectures to train, one per line (comma-separated mask positions)")
     .option("--sample <n>", "train n distinct random architectures of the space instead (drawn with --seed)", intOption("--sample", 1))
@@ -61,7 +60,6 @@ export function register(program: Command, io: ConsoleIO): void {
     .option("--test-limit <n>", "evaluate on the first n test images (default: all)", intOption("--test-limit", 1))
     .option("--batch <n>", "batch size", intOption("--batch", 1), 128)
     .option("--lr <x>", "learning rate (cosine, Nesterov, weight decay 5e-5)", floatOption("--lr", 0), 0.1)
-    .option("--data <dir>", "folder with IDX files (default: system Fashion-MNIST if installed, else the shipped subset)")
     .requiredOption("-o, --output <file>", "JSONL file to append to (lines already there are skipped)")
     .addOption(deviceOption())
     .addOption(threadsOption("--threads <n>"))
@@ -73,10 +71,14 @@ export function register(program: Command, io: ConsoleIO): void {
       const structure = spaceStructure(space);
       const archs = opts.archs !== undefined ? readArchsFile(opts.archs, structure) : sampleArchs(structure, opts.sample!, opts.seed);
       const progress = new LazyProgress(io, "truth", opts.quiet);
+      const data = dataOptions(opts, io);
       const result = await buildTruthTable({
-        space, archs, seeds: opts.seeds, epochs: opts.epochs, output: opts.output, data: opts.data, subsetImages: opts.subset, testLimit: opts.testLimit,
+        space, archs, seeds: opts.seeds, epochs: opts.epochs, output: opts.output, data: opts.data, dataOptions: data, subsetImages: opts.subset, testLimit: opts.testLimit,
         batch: opts.batch, lr: opts.lr, engine: { device: opts.device, threads: opts.threads },
-        onRun: (done, total, line) => progress.update(done, total, line ? { acc: line.acc, secs: line.secs } : {}),
+        onRun: (done, total, line) => {
+          data.finish();
+          progress.update(done, total, line ? { acc: line.acc, secs: line.secs } : {});
+        },
       });
       progress.finish();
       const summary = { output: result.output, written: result.written.length, skipped: result.skipped, runs: archs.length * opts.seeds.length };

@@ -4,22 +4,21 @@
  */
 import type { Command } from "commander";
 import type { ConsoleIO } from "../util/io.js";
-import { choiceOption, countOption, floatOption, intOption } from "./options.js";
+import { addDataOptions, choiceOption, countOption, floatOption, intOption, type DataFlags } from "./options.js";
 import { formatDemoSummary } from "./demo-summary.js";
 import { runDemo, type DemoOptions } from "../pipeline/demo.js";
 
-interface Options extends DemoOptions {
+interface Options extends DemoOptions, DataFlags {
   quiet?: boolean;
   json?: boolean;
 }
 
 export function register(program: Command, io: ConsoleIO): void {
-  program
+  addDataOptions(program
     .command("demo")
-    .description("run the whole pipeline (export, BN-only training, exact + evolution search, extract, eval) on a built-in space and the shipped data")
+    .description("run the whole pipeline (export, BN-only training, exact + evolution search, extract, eval) on a built-in space and the shipped data"), "the data", "the Fashion-MNIST subset shipped with bnnas")
     .option("--out <dir>", "output directory for the supernet, trained supernet, subnet and summary", "bnnas-demo")
     .option("--space <name|file>", "search space", "fmnist-small")
-    .option("--data <dir>", "folder with IDX files (default: the Fashion-MNIST subset shipped with bnnas)")
     .option("--epochs <n>", "supernet training epochs", intOption("--epochs", 1), 5)
     .option("--steps <n>", "cap on training steps (quick trials)", intOption("--steps", 1))
     .option("--batch <n>", "training batch size", intOption("--batch", 1), 128)
@@ -36,8 +35,8 @@ export function register(program: Command, io: ConsoleIO): void {
     .option("--quiet", "no progress output")
     .option("--json", "print the summary as JSON on stdout")
     .action(async (opts: Options) => {
-      const { quiet, json, ...options } = opts;
-      const summary = await runDemo(options, { io, quiet });
+      const { quiet, json, dataFormat, cacheDir, strict, ...options } = opts;
+      const summary = await runDemo({ ...options, dataOptions: { format: dataFormat, cacheDir, strict } }, { io, quiet });
       io.stdout(json ? `${JSON.stringify(summary)}\n` : formatDemoSummary(summary));
       if (!json) io.stdout(`report: ${summary.files.report} (open it in a browser)\n`);
     });

@@ -1,7 +1,10 @@
 /** Parsers for option values, with errors that quote the option; options shared by several commands. */
 import { resolve } from "node:path";
 import { statSync } from "node:fs";
-import { Option } from "commander";
+import { Option, type Command } from "commander";
+import { DATA_FORMATS, type DataFormat, type DataOptions } from "../data/load.js";
+import type { ConsoleIO } from "../util/io.js";
+import { LazyProgress } from "../util/progress.js";
 import { UsageError } from "../errors.js";
 import type { Device } from "../runtime/ort.js";
 
@@ -68,4 +71,40 @@ export function checkOutputIsNotInput(input: string, output: string): void {
     return Boolean(si && so && si.ino === so.ino && si.dev === so.dev);
   };
   if (same()) throw new UsageError(`-o ${output} is the supernet itself; choose another output file`);
+}
+
+/** The data flags of commands that read images (train, eval, bench truth, demo). */
+export interface DataFlags {
+  data?: string;
+  dataFormat?: DataFormat;
+  cacheDir?: string;
+  strict?: boolean;
+}
+
+/**
+ * Adds --data, --data-format, --cache-dir and --strict to `cmd`, one definition for every
+ * command that reads data; `dataHelp` says what the command does with it.
+ */
+export function addDataOptions(cmd: Command, dataHelp: string, defaultHelp = "/usr/share/datasets/fashion-mnist if installed, else the Fashion-MNIST subset shipped with bnnas"): Command {
+  return cmd
+    .option("--data <dir>", `${dataHelp}: MNIST-style IDX files, CIFAR-10/100 binary files, or image folders (train/<class>/*.png|jpg, val/ or test/); default: ${defaultHelp}`)
+    .option("--data-format <f>", `read --data as ${DATA_FORMATS.join(", ")} instead of detecting it`, choiceOption("--data-format", DATA_FORMATS))
+    .option("--cache-dir <dir>", "where decoded images are cached (default: $XDG_CACHE_HOME/bnnas or ~/.cache/bnnas; never the data folder)")
+    .option("--strict", "stop at an unreadable image or at mixed grayscale/colour images instead of skipping or converting them with a note");
+}
+
+/** The library's data options from the flags; notes go to stderr unless quiet, decoding shows progress. */
+export function dataOptions(opts: DataFlags & { quiet?: boolean }, io: ConsoleIO): DataOptions & { finish(): void } {
+  const decoding = new LazyProgress(io, "decode", opts.quiet);
+  return {
+    format: opts.dataFormat,
+    cacheDir: opts.cacheDir,
+    strict: Boolean(opts.strict),
+    onNote: (text) => {
+      decoding.finish();
+      if (!opts.quiet) io.stderr(`${text}\n`);
+    },
+    onProgress: (done, total) => decoding.update(done, total),
+    finish: () => decoding.finish(),
+  };
 }

@@ -7,7 +7,7 @@
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import type { ConsoleIO } from "../util/io.js";
-import { checkOutputIsNotInput, choiceOption, deviceOption, floatOption, intOption, threadsOption } from "./options.js";
+import { addDataOptions, checkOutputIsNotInput, choiceOption, dataOptions, deviceOption, floatOption, intOption, threadsOption, type DataFlags } from "./options.js";
 import { normalizationOptions, type NormalizationFlags } from "./normalization.js";
 import { UsageError } from "../errors.js";
 import type { Device } from "../runtime/ort.js";
@@ -19,13 +19,12 @@ import { runTraining, type TrainRunRequest, type WeightsMode } from "../pipeline
 import { LazyProgress } from "../util/progress.js";
 
 /** The options that are TrainConfig fields under the same name take their types from it. */
-interface Options extends NormalizationFlags, Pick<TrainConfig, "epochs" | "steps" | "batch" | "lr" | "momentum" | "weightDecay" | "labelSmoothing" | "clip" | "bn" | "seed" | "warmup"> {
+interface Options extends NormalizationFlags, DataFlags, Pick<TrainConfig, "epochs" | "steps" | "batch" | "lr" | "momentum" | "weightDecay" | "labelSmoothing" | "clip" | "bn" | "seed" | "warmup"> {
   weights?: WeightsMode;
   reinit?: boolean;
   nesterov?: boolean;
   augment?: boolean;
   output: string;
-  data?: string;
   weightDecayBn?: boolean;
   lrSchedule: TrainConfig["schedule"];
   sampler?: Exclude<SamplerKind, "fixed">;
@@ -53,12 +52,11 @@ function holdoutOption(value: string): number {
 }
 
 export function register(program: Command, io: ConsoleIO): void {
-  program
+  addDataOptions(program
     .command("train")
-    .description("train a supernet's BatchNorm gamma/beta (BN-NAS) or every weight (SPOS), or a standalone subnet's weights, on an IDX image dataset; writes a trained copy")
+    .description("train a supernet's BatchNorm gamma/beta (BN-NAS) or every weight (SPOS), or a standalone subnet's weights, on images (IDX, CIFAR or image folders); writes a trained copy")
     .argument("<model>", "supernet ONNX file (bnnas export or PyTorch convention, BatchNorm not folded), or a standalone subnet (extract-subnet output or any single-path ONNX classifier)")
-    .requiredOption("-o, --output <file>", "trained supernet to write (a copy; the input is not changed)")
-    .option("--data <dir>", "folder with MNIST/Fashion-MNIST IDX files (default: /usr/share/datasets/fashion-mnist if installed, else the subset shipped with bnnas)")
+    .requiredOption("-o, --output <file>", "trained supernet to write (a copy; the input is not changed)"), "the training data (its train split)")
     .option("--epochs <n>", "epochs to train (default 1 unless --steps is given)", intOption("--epochs", 1))
     .option("--steps <n>", "stop after this many steps (with --epochs, the smaller wins)", intOption("--steps", 1))
     .option("--batch <n>", "batch size", intOption("--batch", 1), 128)
@@ -114,6 +112,7 @@ export function register(program: Command, io: ConsoleIO): void {
         seed: opts.seed,
       };
       const progress = new LazyProgress(io, "train", opts.quiet);
+      const { onNote: _dataNote, finish: dataDone, ...dataOpts } = dataOptions(opts, io);
       const result = await runTraining({
         supernet: file,
         output: opts.output,
@@ -122,13 +121,18 @@ export function register(program: Command, io: ConsoleIO): void {
         reinit: Boolean(opts.reinit),
         arch: opts.arch,
         data: opts.data,
+        dataOptions: dataOpts,
         holdout: opts.holdout,
         normalize: normalizationOptions(opts),
         pattern: opts.pattern,
         checkpoint: { dir: opts.checkpointDir, every: opts.checkpointEvery, resume: Boolean(opts.resume) },
         engine: { device: opts.device, threads: opts.threads, layout: opts.engine },
-        onStep: (s) => progress.update(s.step, s.total, { loss: s.loss, acc: s.accuracy, lr: s.lr }),
+        onStep: (s) => {
+          dataDone();
+          progress.update(s.step, s.total, { loss: s.loss, acc: s.accuracy, lr: s.lr });
+        },
         onNote: (text) => {
+          dataDone();
           if (!opts.quiet) io.stderr(`${text}\n`);
         },
       });

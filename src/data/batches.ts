@@ -59,6 +59,11 @@ export interface Augmentation {
   pad?: number;
 }
 
+/** The augmentation draws of training step `step`: a stream of (seed, step), so a resumed run and the prefetch worker draw the same. */
+export function augmentationFor(seed: number, step: number, pad?: number): Augmentation {
+  return { random: streamFor(seed, `data/augment step ${step}`), ...(pad !== undefined ? { pad } : {}) };
+}
+
 /** The images at `indices` as a normalised [B, C, H, W] float tensor, with their labels. */
 export function makeBatch(ds: Dataset, indices: ArrayLike<number>, norm: Normalization, augment?: Augmentation): Batch {
   const { height: h, width: w } = ds;

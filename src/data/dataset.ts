@@ -10,22 +10,38 @@ import { InputFileError, UsageError } from "../errors.js";
 import { readIdx } from "./idx.js";
 import { streamFor } from "../util/random.js";
 import { iota, shuffleInPlace } from "./shuffle.js";
+import { classNamesFor, FASHION_MNIST_CLASSES } from "./classes.js";
 
 export type Split = "train" | "test";
 
 export interface Dataset {
   /** Pixels 0..255, N x C x H x W row-major. */
   images: Uint8Array;
-  /** Class index per image. */
-  labels: Uint8Array;
+  /** Class index per image (16-bit when there are more than 256 classes). */
+  labels: Uint8Array | Uint16Array;
   count: number;
   channels: number;
   height: number;
   width: number;
   /** 1 + the largest label. */
   classes: number;
+  /** A name per class (at least `classes` of them): folder names, CIFAR's names, or indices. */
+  classNames: string[];
   /** Where the data came from (image file path, plus a note for subsets). */
   source: string;
+}
+
+/**
+ * Pixel storage that a worker thread can read without a copy (src/data/prefetch.ts): the
+ * loaders allocate images here, so a 600 MB set is never held twice.
+ */
+export function sharedBytes(length: number): Uint8Array {
+  return new Uint8Array(new SharedArrayBuffer(length));
+}
+
+/** Labels typed by how many classes there are. */
+export function labelArray(length: number, classes: number): Uint8Array | Uint16Array {
+  return classes > 256 ? new Uint16Array(length) : new Uint8Array(length);
 }
 
 /** Debian's dataset-fashion-mnist package installs the full dataset here. */
@@ -51,6 +67,17 @@ export function defaultDataDir(): string {
 }
 
 const PREFIX: Record<Split, string[]> = { train: ["train"], test: ["t10k", "test"] };
+
+/** Whether `dir` holds IDX files of either split. */
+export function hasIdx(dir: string): boolean {
+  return findIdxPair(dir, "train") !== undefined || findIdxPair(dir, "test") !== undefined;
+}
+
+/** The IDX files of a split (for cache keys), or undefined. */
+export function idxFiles(dir: string, split: Split): string[] | undefined {
+  const p = findIdxPair(dir, split);
+  return p ? [p.images, p.labels] : undefined;
+}
 
 /** Finds `<prefix>-images-idx3-ubyte[.gz]` and the matching labels file (MNIST also uses `.idx3-ubyte`). */
 function findIdxPair(dir: string, split: Split): { images: string; labels: string } | undefined {
@@ -98,14 +125,26 @@ export function loadDataset(dir: string | undefined, split: Split): Dataset {
   if (height === 0 || width === 0) throw new InputFileError(pair.images, `has empty images (${height} x ${width})`);
   let maxLabel = 0;
   for (const l of lab.data) if (l > maxLabel) maxLabel = l;
-  return { images: img.data, labels: lab.data, count, channels: 1, height, width, classes: maxLabel + 1, source: pair.images };
+  const classes = maxLabel + 1;
+  const images = sharedBytes(img.data.length);
+  images.set(img.data);
+  return { images, labels: lab.data, count, channels: 1, height, width, classes, classNames: classNamesFor(root, classes, fashionLike(root) ? FASHION_MNIST_CLASSES : undefined), source: pair.images };
+}
+
+/**
+ * IDX files do not name their classes: the Fashion-MNIST locations bnnas knows (and folders
+ * whose path says fashion) get Fashion-MNIST's names; MNIST and the rest get indices (or a
+ * classes.txt beside the files).
+ */
+function fashionLike(root: string): boolean {
+  return root === resolve(SYSTEM_FASHION_MNIST) || root === resolve(SHIPPED_SUBSET) || /fashion/i.test(root);
 }
 
 /** A dataset holding the images at `indices` (copied, in that order). */
 export function subset(ds: Dataset, indices: ArrayLike<number>, note = "subset"): Dataset {
   const size = ds.channels * ds.height * ds.width;
-  const images = new Uint8Array(indices.length * size);
-  const labels = new Uint8Array(indices.length);
+  const images = sharedBytes(indices.length * size);
+  const labels = labelArray(indices.length, ds.classes);
   for (let i = 0; i < indices.length; i++) {
     const j = indices[i]!;
     images.set(ds.images.subarray(j * size, (j + 1) * size), i * size);

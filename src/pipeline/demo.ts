@@ -14,6 +14,7 @@ import { writeFileAtomic } from "../util/atomic.js";
 import type { ConsoleIO } from "../util/io.js";
 import { LazyProgress } from "../util/progress.js";
 import { SHIPPED_SUBSET } from "../data/dataset.js";
+import type { DataOptions } from "../data/load.js";
 import { loadSpace } from "../space/builtins.js";
 import { resolveSpace } from "../space/resolve.js";
 import { exportSupernet, supernetParams } from "../supernet/export.js";
@@ -30,8 +31,10 @@ export interface DemoOptions {
   out: string;
   /** Built-in space name or space file. */
   space: string;
-  /** IDX data folder (default: the subset shipped with bnnas). */
+  /** Data folder: IDX, CIFAR binary or image folders (default: the subset shipped with bnnas). */
   data?: string;
+  /** Format, cache and strictness of reading `data`. */
+  dataOptions?: Pick<DataOptions, "format" | "cacheDir" | "strict">;
   epochs: number;
   /** Cap on supernet training steps (quick trials). */
   steps?: number;
@@ -112,6 +115,13 @@ export async function runDemo(opts: DemoOptions, report: DemoReporting): Promise
   prepareOutputDir(out, opts.force === true);
   const path = (name: keyof typeof DEMO_FILES) => join(out, DEMO_FILES[name]);
   const data = opts.data ?? SHIPPED_SUBSET;
+  const dataOptions: DataOptions = { ...opts.dataOptions, onNote: (t) => say(`${t}\n`) };
+  // The data flags as the stage commands spell them.
+  const dataFlags = [
+    ...(opts.dataOptions?.format ? ["--data-format", opts.dataOptions.format] : []),
+    ...(opts.dataOptions?.cacheDir ? ["--cache-dir", opts.dataOptions.cacheDir] : []),
+    ...(opts.dataOptions?.strict ? ["--strict"] : []),
+  ];
   const threads = opts.threads === undefined ? [] : ["--threads", String(opts.threads)];
   const stages: StageRecord[] = [];
   const say = (text: string) => {
@@ -135,13 +145,13 @@ export async function runDemo(opts: DemoOptions, report: DemoReporting): Promise
   const trainStage = async (name: string, argv: string[], req: Omit<TrainRunRequest, "onStep" | "onNote" | "engine">): Promise<TrainRunResult> => {
     const p = new LazyProgress(report.io, "train", report.quiet);
     const onStep = (s: StepInfo) => p.update(s.step, s.total, { loss: s.loss, acc: s.accuracy, lr: s.lr });
-    const r = await stage(name, argv, () => runTraining({ ...req, engine: { threads: opts.threads }, onStep, onNote: (t) => say(`${t}\n`) }));
+    const r = await stage(name, argv, () => runTraining({ ...req, dataOptions, engine: { threads: opts.threads }, onStep, onNote: (t) => say(`${t}\n`) }));
     p.finish();
     return r;
   };
   const evalStage = async (name: string, argv: string[], file: string, arch?: number[]): Promise<EvaluateOutcome> => {
     const p = new LazyProgress(report.io, "eval", report.quiet);
-    const r = await stage(name, argv, () => evaluateFile(file, { arch, data, threads: opts.threads, onBatch: (done, total, acc) => p.update(done, total, { acc }) }));
+    const r = await stage(name, argv, () => evaluateFile(file, { arch, data, dataOptions, threads: opts.threads, onBatch: (done, total, acc) => p.update(done, total, { acc }) }));
     p.finish();
     return r;
   };
@@ -153,7 +163,7 @@ export async function runDemo(opts: DemoOptions, report: DemoReporting): Promise
     return { parameters: supernetParams(resolveSpace(spec, manifest.unbiased)), candidates: manifest.layers.reduce((n, l) => n + l.candidates.length, 0) };
   });
   const trained = await trainStage("train", [
-    "train", path("supernet"), "-o", path("trained"), "--data", data,
+    "train", path("supernet"), "-o", path("trained"), "--data", data, ...dataFlags,
     "--epochs", String(opts.epochs), ...(opts.steps ? ["--steps", String(opts.steps)] : []),
     "--batch", String(opts.batch), "--lr", String(opts.lr), "--bn", opts.bn,
     "--label-smoothing", String(opts.labelSmoothing), "--sampler", "uniform", "--seed", String(opts.seed), ...threads,
@@ -179,7 +189,7 @@ export async function runDemo(opts: DemoOptions, report: DemoReporting): Promise
   const archText = best.arch.join(",");
 
   // The supernet's path as it is after supernet training: the baseline the retraining improves on.
-  const before = await evalStage("eval chosen path", ["eval", path("trained"), "--arch", archText, "--data", data, ...threads], path("trained"), best.arch);
+  const before = await evalStage("eval chosen path", ["eval", path("trained"), "--arch", archText, "--data", data, ...dataFlags, ...threads], path("trained"), best.arch);
   const retrain = opts.retrainEpochs > 0;
   // BN-NAS keeps the convolutions at their random init: the found architecture is trained from
   // scratch, every weight (the paper's stage 3), into the final model.
@@ -187,7 +197,7 @@ export async function runDemo(opts: DemoOptions, report: DemoReporting): Promise
   let retrained: TrainRunResult | undefined;
   if (retrain) {
     retrained = await trainStage("retrain from scratch", [
-      "train", path("extracted"), "-o", path("subnet"), "--weights", "all", "--reinit", "--data", data,
+      "train", path("extracted"), "-o", path("subnet"), "--weights", "all", "--reinit", "--data", data, ...dataFlags,
       "--epochs", String(opts.retrainEpochs), ...(opts.retrainSteps ? ["--steps", String(opts.retrainSteps)] : []), "--batch", String(opts.batch),
       "--lr", String(opts.retrainLr), "--lr-schedule", "cosine", "--nesterov", "--weight-decay", String(RETRAIN_WEIGHT_DECAY), "--seed", String(opts.seed), ...threads,
     ], {
@@ -195,7 +205,7 @@ export async function runDemo(opts: DemoOptions, report: DemoReporting): Promise
       config: { ...baseConfig, epochs: opts.retrainEpochs, steps: opts.retrainSteps, batch: opts.batch, lr: opts.retrainLr, schedule: "cosine", nesterov: true, weightDecay: RETRAIN_WEIGHT_DECAY, bn: "all", labelSmoothing: 0, trainHead: true },
     });
   }
-  const evaluated = await evalStage("eval", ["eval", path("subnet"), "--data", data, ...threads], path("subnet"));
+  const evaluated = await evalStage("eval", ["eval", path("subnet"), "--data", data, ...dataFlags, ...threads], path("subnet"));
 
   const trainingSummary = (r: TrainRunResult) => ({ steps: r.steps, ms_per_step: Number(r.msPerStep.toFixed(3)), final_loss: r.finalLoss, final_accuracy: r.finalAccuracy });
   const tie = 1e-6 * Math.max(1, Math.abs(best.score));

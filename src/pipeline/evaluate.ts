@@ -8,11 +8,12 @@ import { readModel } from "../model/model-io.js";
 import type { ModelProto } from "../onnx/proto.js";
 import { checkArch, parseArch } from "../structure/arch.js";
 import type { Normalization } from "../structure/normalization.js";
-import { loadDataset } from "../data/dataset.js";
+import { loadData, type DataOptions } from "../data/load.js";
+import type { ImageShape } from "../data/image-decode.js";
 import { openSupernet, type OpenedSupernet } from "../extract/from-file.js";
 import { extractSubnet } from "../extract/subnet.js";
 import { modelKind } from "../supernet/model-kind.js";
-import { readSubnetManifest } from "../supernet/subnet-manifest.js";
+import { modelClassNames, readSubnetManifest } from "../supernet/subnet-manifest.js";
 import { evaluate, recalibrateBatchNorm, type EvalResult } from "../runtime/eval.js";
 import type { Device } from "../runtime/ort.js";
 
@@ -21,8 +22,10 @@ export const RECALIBRATION_RULE = "cumulative average over the batches (torch Ba
 export interface EvaluateRequest {
   /** For a supernet: the path to evaluate (mask positions, or `3,1,6,...`). Absent: the file is a subnet. */
   arch?: string | readonly number[];
-  /** IDX data folder (default: the system Fashion-MNIST, else the shipped subset); its test split is evaluated. */
+  /** Data folder (IDX, CIFAR binary or image folders; default: the system Fashion-MNIST, else the shipped subset); its test split is evaluated. */
   data?: string;
+  /** Format, cache, strictness and notes of reading `data`. */
+  dataOptions?: DataOptions;
   /** Input normalisation for files without a bnnas manifest. */
   normalize?: Normalization;
   /** Recompute BatchNorm statistics from this many training batches first. */
@@ -70,18 +73,35 @@ function openForEval(file: string, req: EvaluateRequest): { model: ModelProto; a
   return { model: extractSubnet(src.model, src.structure, arch, { file }).model, arch, norm: req.normalize ?? src.manifest?.input.normalize };
 }
 
+/** The [C, H, W] a model's one input fixes (dimensions left open are the data's own). */
+function inputShape(model: ModelProto): Partial<ImageShape> | undefined {
+  const dims = model.graph!.input.find((i) => !model.graph!.initializer.some((t) => t.name === i.name))?.type?.tensorType?.shape?.dim;
+  if (!dims || dims.length !== 4) return undefined;
+  const [, c, h, w] = dims.map((d) => (d.dimValue !== undefined && d.dimValue !== null && Number(d.dimValue) > 0 ? Number(d.dimValue) : undefined));
+  return { channels: c, height: h, width: w };
+}
+
+function preview(names: readonly string[]): string {
+  return names.length > 4 ? `${names.slice(0, 4).join(", ")}, ...` : names.join(", ");
+}
+
 export async function evaluateFile(file: string, req: EvaluateRequest = {}): Promise<EvaluateOutcome> {
   const opened = openForEval(file, req);
   let model = opened.model;
   const norm = opened.norm;
   if (!norm) throw new UsageError((o) => `${file} has no bnnas manifest with the input normalisation: pass ${o("mean")} and ${o("std")} (x = (p / 255 - mean) / std; Fashion-MNIST: ${o("mean")} 0.2860 ${o("std")} 0.3530)`);
-  const test = loadDataset(req.data, "test");
+  const want = inputShape(model);
+  const test = await loadData(req.data, "test", { ...req.dataOptions, want });
+  const carried = modelClassNames(model, file);
+  if (carried && carried.slice(0, test.classes).join("\u0000") !== test.classNames.slice(0, test.classes).join("\u0000")) {
+    req.dataOptions?.onNote?.(`${file} was trained on classes ${preview(carried)} but ${test.source} names ${preview(test.classNames)}; the data's names are reported`);
+  }
   let recalibration: EvaluateOutcome["recalibration"];
   if (req.recalibrate) {
     if (!model.graph!.node.some((n) => n.opType === "BatchNormalization")) {
       throw new BnnasError((o) => `${file}: has no BatchNormalization nodes to recalibrate (folded with ${o("foldBn")}?); evaluate it without ${o("recalibrateBn")} or extract it without ${o("foldBn")}`);
     }
-    const train = loadDataset(req.data, "train");
+    const train = await loadData(req.data, "train", { ...req.dataOptions, want });
     const { batches, batch, seed } = req.recalibrate;
     const r = await recalibrateBatchNorm(model, train, norm, { batches, batch, seed, device: req.device, threads: req.threads, onBatch: req.recalibrate.onBatch }, file);
     model = r.model;

@@ -14,15 +14,18 @@ import { BnnasError, FoldedBatchNormError, OptionError, UsageError } from "../er
 import type { ModelProto } from "../onnx/proto.js";
 import { setTrainingRecord } from "../supernet/manifest.js";
 import { loadTrainable, type LoadedTrainable } from "../supernet/trainable.js";
-import { readSubnetManifest, writeSubnetManifest } from "../supernet/subnet-manifest.js";
+import { readSubnetManifest, recordClassNames, writeSubnetManifest } from "../supernet/subnet-manifest.js";
 import { checkArch, parseArch } from "../structure/arch.js";
 import type { Normalization } from "../structure/normalization.js";
 import type { SupernetStructure } from "../structure/structure.js";
 import { writeModel } from "../model/model-io.js";
 import { reinitializeWeights } from "../ops/init.js";
 import { cudaAvailable, CUDA_HELP, type Device } from "../runtime/ort.js";
-import { loadDataset, splitValidation, type Dataset } from "../data/dataset.js";
+import { splitValidation, type Dataset } from "../data/dataset.js";
+import { loadData, type DataOptions } from "../data/load.js";
+import { openBatchSource } from "../data/prefetch.js";
 import { FASHION_MNIST_NORMALIZATION } from "../data/batches.js";
+import type { ImageShape } from "../data/image-decode.js";
 import { createEngine, type EngineLayout } from "../train/engine.js";
 import { train, RECENT_WINDOW, type StepInfo, type TrainConfig, type TrainResult } from "../train/trainer.js";
 import { batchNormTable } from "../train/params.js";
@@ -53,8 +56,12 @@ export interface TrainRunRequest {
   reinit?: boolean;
   /** The one path to train (sampler "fixed"): mask positions, or their text form `3,1,6,...` (-1 = identity). */
   arch?: string | readonly number[];
-  /** IDX data folder (default: the system Fashion-MNIST, else the shipped subset). */
+  /** Data folder: IDX, CIFAR binary or image folders (default: the system Fashion-MNIST, else the shipped subset). */
   data?: string;
+  /** Format, cache and strictness of reading `data`; its notes go to onNote. */
+  dataOptions?: Omit<DataOptions, "onNote">;
+  /** Prepare batches in a worker thread while a step runs (default true; same result either way). */
+  prefetch?: boolean;
   /** Training images (or a fraction) kept out as the validation split, chosen by config.seed. */
   holdout?: number;
   /** Input normalisation; default: the manifest's, else Fashion-MNIST's. */
@@ -101,6 +108,8 @@ export interface TrainJob {
   engine?: EngineChoice;
   checkpoint?: { file: string; every: number; resume: boolean; fingerprint: string };
   onStep?: (info: StepInfo) => void;
+  /** Make batches in a worker thread while a step runs (default true; the same batches either way). */
+  prefetch?: boolean;
 }
 
 /**
@@ -113,11 +122,27 @@ export async function trainModel(job: TrainJob): Promise<TrainResult> {
     weights: job.weights, bn: config.bn, trainHead: config.trainHead, labelSmoothing: config.labelSmoothing,
     device: job.engine?.device, threads: job.engine?.threads, layout: job.engine?.layout,
   });
+  const { source } = openBatchSource(job.data, job.norm, job.prefetch !== false);
   try {
-    return await train({ model: job.model, file: job.file, structure: job.structure, engine, data: job.data, norm: job.norm, config, checkpoint: job.checkpoint, onStep: job.onStep });
+    return await train({ model: job.model, file: job.file, structure: job.structure, engine, data: job.data, norm: job.norm, config, checkpoint: job.checkpoint, onStep: job.onStep, batches: source });
   } finally {
+    await source.close();
     await engine.release();
   }
+}
+
+/** The [C, H, W] the model's input fixes (a symbolic dimension is left to the data). */
+function imageShape(shape: readonly (number | string)[]): Partial<ImageShape> | undefined {
+  if (shape.length !== 4) return undefined;
+  const [, c, h, w] = shape.map((d) => (typeof d === "number" && d > 0 ? d : undefined));
+  return { channels: c, height: h, width: w };
+}
+
+/** The model's number of classes when its logits' shape says it. */
+function outputClasses(structure: SupernetStructure, model: ModelProto): number | undefined {
+  const out = model.graph!.output.find((o) => o.name === structure.output) ?? model.graph!.output[0];
+  const d = out?.type?.tensorType?.shape?.dim?.[1]?.dimValue;
+  return d !== undefined && d !== null && Number(d) > 0 ? Number(d) : undefined;
 }
 
 /** The model's input must be [batch, C, H, W] images of the data's size. */
@@ -170,7 +195,8 @@ function attachRecord(loaded: LoadedTrainable, record: Record<string, unknown>):
   if (loaded.kind === "subnet") {
     const m = readSubnetManifest(loaded.model, loaded.file);
     if (m) {
-      writeSubnetManifest(loaded.model, { ...m, retraining: [...(m.retraining ?? []), record] });
+      const labels = recordClassNames(record);
+      writeSubnetManifest(loaded.model, { ...m, ...(labels ? { labels } : {}), retraining: [...(m.retraining ?? []), record] });
       return;
     }
   }
@@ -184,6 +210,7 @@ export async function runTraining(req: TrainRunRequest): Promise<TrainRunResult>
   const loaded = loadTrainable(req.supernet, { pattern: req.pattern });
   const { model, structure } = loaded;
   const file = req.supernet;
+  // Its weights are int8 constants behind DequantizeLinear: no gradient step can update them.
   const weights: WeightsMode = req.weights ?? (loaded.kind === "subnet" ? "all" : "bn");
   if (weights === "bn" && batchNormTable(model, file).size === 0) throw new FoldedBatchNormError(file);
   const manifestNorm = loaded.kind === "supernet" ? loaded.manifest?.input.normalize : loaded.subnetManifest?.input.normalize;
@@ -194,8 +221,12 @@ export async function runTraining(req: TrainRunRequest): Promise<TrainRunResult>
   const bn = loaded.kind === "subnet" ? "all" : config.bn;
   if (req.reinit) reinitialize(loaded, config.seed);
 
-  const full = loadDataset(req.data, "train");
+  const full = await loadData(req.data, "train", { ...req.dataOptions, want: imageShape(structure.input.shape), onNote: req.onNote });
   checkInputShape(structure.input.shape, full, file, config.augment === true);
+  const outputs = outputClasses(structure, model);
+  if (outputs !== undefined && full.classes > outputs) {
+    throw new UsageError(`${file} outputs ${outputs} classes but ${full.source} has ${full.classes} (${full.classNames.slice(0, 3).join(", ")}, ...); export a space with "classes": ${full.classes}, or give data with at most ${outputs} classes`);
+  }
   const data = req.holdout ? splitValidation(full, req.holdout, config.seed).train : full;
 
   const ckFile = checkpointFile(req.output, req.checkpoint?.dir);
@@ -206,7 +237,7 @@ export async function runTraining(req: TrainRunRequest): Promise<TrainRunResult>
   if (resume && !existsSync(ckFile)) req.onNote?.(`no checkpoint at ${ckFile}; starting from step 0`);
 
   const result = await trainModel({
-    model, file, structure, data, norm, weights, engine: req.engine, onStep: req.onStep,
+    model, file, structure, data, norm, weights, engine: req.engine, onStep: req.onStep, prefetch: req.prefetch,
     config: { ...config, sampler, arch, bn },
     // The bytes the loader read identify the model (no second read of the file); the identity
     // also covers weights and reinit, which the config does not hold.
@@ -237,7 +268,7 @@ export async function runTraining(req: TrainRunRequest): Promise<TrainRunResult>
     clip: config.clip ?? null,
     augment: config.augment ?? false,
     seed: config.seed,
-    data: { source: full.source, images: data.count, holdout: req.holdout ?? 0, holdoutSeed: config.seed, normalize: norm, normalizeSource: normSource },
+    data: { source: full.source, images: data.count, classNames: full.classNames.slice(0, Math.max(full.classes, outputClasses(structure, model) ?? 0)), holdout: req.holdout ?? 0, holdoutSeed: config.seed, normalize: norm, normalizeSource: normSource },
     final: { loss: result.finalLoss, accuracy: result.finalAccuracy, window: Math.min(result.steps, RECENT_WINDOW) },
     history: result.history,
   };

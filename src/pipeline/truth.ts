@@ -21,7 +21,8 @@ import type { SupernetStructure } from "../structure/structure.js";
 import type { Normalization } from "../structure/normalization.js";
 import { extractSubnet } from "../extract/subnet.js";
 import { reinitializeWeights } from "../ops/init.js";
-import { loadDataset, subset, type Dataset } from "../data/dataset.js";
+import { subset, type Dataset } from "../data/dataset.js";
+import { loadData, type DataOptions } from "../data/load.js";
 import { iota, shuffleInPlace } from "../data/shuffle.js";
 import { streamFor } from "../util/random.js";
 import { evaluate } from "../runtime/eval.js";
@@ -51,8 +52,10 @@ export interface TruthRequest {
   epochs: number;
   /** JSONL file to append to. */
   output: string;
-  /** IDX data folder (default: the system Fashion-MNIST, else the shipped subset). */
+  /** Data folder: IDX, CIFAR binary or image folders (default: the system Fashion-MNIST, else the shipped subset). */
   data?: string;
+  /** Format, cache and strictness of reading `data`. */
+  dataOptions?: DataOptions;
   /** Train on this many training images (a seeded, fixed sample), not all. */
   subsetImages?: number;
   /** Evaluate on the first this many test images. */
@@ -135,8 +138,10 @@ export async function buildTruthTable(req: TruthRequest): Promise<TruthResult> {
   const structure = structureFromManifest(built.manifest);
   const archs = req.archs.map((a) => checkArch(a, structure));
   const norm = built.manifest.input.normalize;
-  const train = trainingImages(loadDataset(req.data, "train"), req.subsetImages);
-  const test = loadDataset(req.data, "test");
+  const [c, h, w] = built.manifest.input.shape;
+  const want = { channels: c, height: h, width: w };
+  const train = trainingImages(await loadData(req.data, "train", { ...req.dataOptions, want }), req.subsetImages);
+  const test = await loadData(req.data, "test", { ...req.dataOptions, want });
   const done = existingRuns(req.output);
   const total = archs.length * req.seeds.length;
   const written: TruthLine[] = [];

@@ -21,10 +21,24 @@ export interface EvalOptions {
   onBatch?: (done: number, total: number, accuracy: number) => void;
 }
 
+/** One class's accuracy on the test images whose true class it is. */
+export interface ClassAccuracy {
+  label: string;
+  /** Correct / n (0 when the class has no test images). */
+  acc: number;
+  /** Test images of this class. */
+  n: number;
+}
+
 export interface EvalResult {
   accuracy: number;
   correct: number;
   images: number;
+  /** Class names, in label (and logit) order. */
+  classes: string[];
+  per_class: ClassAccuracy[];
+  /** confusion[true][predicted] = images; rows are true classes, columns predictions. */
+  confusion: number[][];
   /** Images per second of inference alone (session.run), excluding batch preparation. */
   images_per_s: number;
   /** Seconds in session.run, and wall seconds including decoding images into float batches. */
@@ -67,6 +81,9 @@ export async function evaluate(model: ModelProto, data: Dataset, norm: Normaliza
   if (total < 1) throw new OptionError("limit", (o) => `nothing to evaluate (${o} must be at least 1)`);
   const io = modelInput(model, data, file);
   const session = await Session.create(model, { device: options.device, threads: options.threads });
+  // Rows: the data's classes; columns: the model's outputs too, should it have more.
+  let k = Math.max(data.classes, data.classNames.length);
+  let confusion: number[][] | undefined;
   let correct = 0;
   let done = 0;
   let inferenceMs = 0;
@@ -82,8 +99,17 @@ export async function evaluate(model: ModelProto, data: Dataset, norm: Normaliza
       if (logits.dims.length !== 2 || logits.dims[0] !== idx.length || classes < 1) {
         throw new BnnasError(`${file}: output '${io.output}' has shape [${logits.dims}], expected [${idx.length}, classes]`);
       }
+      if (!confusion) {
+        if (classes < data.classes) throw new BnnasError(`${file}: outputs ${classes} classes but ${data.source} has ${data.classes}; evaluate it on data with at most ${classes} classes`);
+        k = Math.max(k, classes);
+        confusion = Array.from({ length: k }, () => new Array<number>(k).fill(0));
+      }
       const values = logits.data as Float32Array;
-      for (let i = 0; i < idx.length; i++) if (argmax(values, i * classes, classes) === labels[i]) correct++;
+      for (let i = 0; i < idx.length; i++) {
+        const predicted = argmax(values, i * classes, classes);
+        if (predicted === labels[i]) correct++;
+        confusion[labels[i]!]![predicted]! += 1;
+      }
       done += idx.length;
       options.onBatch?.(done, total, correct / done);
     }
@@ -91,10 +117,18 @@ export async function evaluate(model: ModelProto, data: Dataset, norm: Normaliza
     await session.release();
   }
   const wall = (performance.now() - wallStart) / 1000;
+  const names = Array.from({ length: k }, (_, i) => data.classNames[i] ?? String(i));
+  const matrix = confusion ?? [];
   return {
     accuracy: correct / total,
     correct,
     images: total,
+    classes: names,
+    per_class: names.map((label, c) => {
+      const n = matrix[c]?.reduce((a, b) => a + b, 0) ?? 0;
+      return { label, acc: n > 0 ? matrix[c]![c]! / n : 0, n };
+    }),
+    confusion: matrix,
     images_per_s: total / (inferenceMs / 1000),
     inference_s: inferenceMs / 1000,
     wall_s: wall,

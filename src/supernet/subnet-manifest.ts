@@ -11,6 +11,7 @@ import { elementCount, tensorDims } from "../onnx/tensor.js";
 import { DataType } from "../onnx/proto.js";
 import { ModelFormatError } from "../errors.js";
 import type { Normalization } from "../structure/normalization.js";
+import { getTrainingRecord } from "./manifest.js";
 
 export const SUBNET_MANIFEST_KEY = "bnnas.subnet";
 export const SUBNET_MANIFEST_FORMAT = "bnnas-subnet/1";
@@ -29,6 +30,8 @@ export interface SubnetManifest {
   params: number;
   input: { name: string; shape: (number | string)[]; normalize?: Normalization };
   classes?: number;
+  /** A name per class, in logit order (from the data the subnet was trained on). */
+  labels?: string[];
   /** "inference": BatchNormalization nodes with running statistics; "folded": merged into the Convs. */
   batchNorm: "inference" | "folded";
   source: { file: string; sha256: string; kind: "bnnas" | "pytorch" };
@@ -80,6 +83,9 @@ export function readSubnetManifest(model: ModelProto, file = "<model>"): SubnetM
   if (norm && (!Array.isArray(norm.mean) || !Array.isArray(norm.std) || norm.std.some((s) => !(s > 0)))) {
     throw new ModelFormatError(file, `metadata '${SUBNET_MANIFEST_KEY}': input.normalize must hold mean and std arrays with std > 0`);
   }
+  if (m.labels !== undefined && (!Array.isArray(m.labels) || m.labels.some((l) => typeof l !== "string"))) {
+    throw new ModelFormatError(file, `metadata '${SUBNET_MANIFEST_KEY}': labels must be an array of strings`);
+  }
   const mismatch = subnetManifestProblem(m, model);
   if (mismatch) throw new ModelFormatError(file, `metadata '${SUBNET_MANIFEST_KEY}' does not match the graph: ${mismatch}`);
   return m;
@@ -101,4 +107,29 @@ function subnetManifestProblem(m: SubnetManifest, model: ModelProto): string | u
   if (norm && c !== undefined && c !== null && [norm.mean.length, norm.std.length].some((n) => n !== 1 && n !== Number(c))) return `input.normalize needs 1 or ${Number(c)} values per list`;
   if (norm && [...norm.mean, ...norm.std].some((v) => typeof v !== "number" || !Number.isFinite(v))) return "input.normalize holds a value that is not a finite number";
   return undefined;
+}
+
+/** The class names in a training record (`data.classNames`, written by bnnas train), if it has them. */
+export function recordClassNames(record: unknown): string[] | undefined {
+  const names = (record as { data?: { classNames?: unknown } } | null | undefined)?.data?.classNames;
+  return Array.isArray(names) && names.length > 0 && names.every((n) => typeof n === "string") ? (names as string[]) : undefined;
+}
+
+/**
+ * The class names a model carries, in logit order: its subnet manifest's labels, else those of
+ * the latest training run recorded (the subnet's own retraining, then its supernet's training),
+ * else undefined (an untrained export, or a foreign file).
+ */
+export function modelClassNames(model: ModelProto, file = "<model>"): string[] | undefined {
+  const m = readSubnetManifest(model, file);
+  if (m?.labels) return m.labels;
+  if (m) {
+    for (const r of [...(m.retraining ?? [])].reverse()) {
+      const names = recordClassNames(r);
+      if (names) return names;
+    }
+    const names = recordClassNames(m.training);
+    if (names) return names;
+  }
+  return recordClassNames(getTrainingRecord(model, file));
 }

@@ -11,7 +11,8 @@ import type { ModelProto } from "../onnx/proto.js";
 import type { Tensor } from "../onnx/tensor.js";
 import type { SupernetStructure } from "../structure/structure.js";
 import type { Dataset } from "../data/dataset.js";
-import { batchesPerEpoch, epochOrder, makeBatch } from "../data/batches.js";
+import { batchesPerEpoch, epochOrder, type Batch } from "../data/batches.js";
+import { syncSource, type BatchSource } from "../data/prefetch.js";
 import type { Normalization } from "../structure/normalization.js";
 import { NumericError, OptionError } from "../errors.js";
 import { createSampler, type SamplerKind } from "./sampler.js";
@@ -22,7 +23,6 @@ import { TrainState, batchNormTable } from "./params.js";
 import { indicatorSnapshot, type IndicatorSnapshot } from "./indicator.js";
 import { readCheckpoint, writeCheckpoint, type Checkpoint } from "./checkpoint.js";
 import { removeStaleTemps } from "../util/atomic.js";
-import { streamFor } from "../util/random.js";
 
 /**
  * What the trainer needs from the engine (src/train/engine.ts's TrainEngine satisfies it). The
@@ -124,6 +124,11 @@ export interface TrainRun {
   onStep?: (info: StepInfo) => void;
   /** Stop after this many steps in this call (for tests of interruption); the run is then incomplete. */
   stopAfter?: number;
+  /**
+   * Where batches are made (default: on this thread). A worker source (data/prefetch.ts) makes
+   * the next step's batch while this one runs; the batches are the same bytes either way.
+   */
+  batches?: BatchSource;
 }
 
 export interface TrainResult {
@@ -187,6 +192,9 @@ class TrainingLoop {
   private order: Uint32Array | undefined;
   private orderEpoch = -1;
   private ranThisCall = 0;
+  private readonly batches: BatchSource;
+  /** The next step's batch, requested while the current step runs. */
+  private pending: { step: number; batch: Promise<Batch> } | undefined;
 
   constructor(private readonly run: TrainRun) {
     const { config, data, structure } = run;
@@ -203,6 +211,7 @@ class TrainingLoop {
       decays: (name) => (state.isBatchNormParam(name) ? config.weightDecayBn : state.isWeight(name)),
     });
     this.sampler = createSampler(config.sampler, allowedPositions(structure), config.seed, config.arch);
+    this.batches = run.batches ?? syncSource(data, run.norm);
     this.identity = { fingerprint: run.checkpoint?.fingerprint ?? "", config: { ...config, totalSteps: this.total }, data: { source: data.source, count: data.count } };
   }
 
@@ -235,9 +244,24 @@ class TrainingLoop {
     return this.run.stopAfter === undefined || this.ranThisCall < this.run.stopAfter;
   }
 
+  /** The batch of `step`: the one prefetched for it, else asked for now. */
+  private batchAt(step: number): Promise<Batch> {
+    const p = this.pending;
+    this.pending = undefined;
+    return p && p.step === step ? p.batch : this.requestBatch(step);
+  }
+
+  /** Asks for the batch of `step` ahead of time (when there is such a step). */
+  private prefetch(step: number): void {
+    if (step >= this.total) return;
+    const batch = this.requestBatch(step);
+    batch.catch(() => undefined); // a prefetched batch the run never uses must not be an unhandled rejection
+    this.pending = { step, batch };
+  }
+
   /** The batch of `step`: the epoch's seeded order (made once per epoch), sliced. */
-  private batchAt(step: number) {
-    const { data, config, norm } = this.run;
+  private requestBatch(step: number): Promise<Batch> {
+    const { data, config } = this.run;
     const epoch = Math.floor(step / this.stepsPerEpoch);
     const inEpoch = step % this.stepsPerEpoch;
     if (epoch !== this.orderEpoch) {
@@ -245,8 +269,7 @@ class TrainingLoop {
       this.orderEpoch = epoch;
     }
     // Augmentation draws from a stream of (seed, step): a resumed run sees the same images.
-    const augment = config.augment ? { random: streamFor(config.seed, `data/augment step ${step}`) } : undefined;
-    return makeBatch(data, this.order!.subarray(inEpoch * config.batch, (inEpoch + 1) * config.batch), norm, augment);
+    return this.batches.get({ indices: this.order!.slice(inEpoch * config.batch, (inEpoch + 1) * config.batch), augment: config.augment ? { seed: config.seed, step } : undefined });
   }
 
   /**
@@ -316,7 +339,8 @@ class TrainingLoop {
   async step(): Promise<void> {
     const started = performance.now();
     const step = this.progress.step;
-    const { x, labels } = this.batchAt(step);
+    const { x, labels } = await this.batchAt(step);
+    this.prefetch(step + 1);
     const outcome = await this.forwardBackward(step, x, labels);
     const lr = this.update(step, outcome.grads);
     this.account(step, outcome);

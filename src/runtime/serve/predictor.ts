@@ -15,7 +15,7 @@ import { Session, type Device } from "../ort.js";
 import { BnnasError } from "../../errors.js";
 import { GraphIndex } from "../../onnx/graph.js";
 import { argmax } from "../eval.js";
-import { readSubnetManifest, type SubnetManifest } from "../../supernet/subnet-manifest.js";
+import { modelClassNames, readSubnetManifest, type SubnetManifest } from "../../supernet/subnet-manifest.js";
 import type { Normalization } from "../../structure/normalization.js";
 
 export interface ModelInfo {
@@ -25,12 +25,16 @@ export interface ModelInfo {
   /** Channels, height, width of one image. */
   image: { channels: number; height: number; width: number };
   classes: number;
+  /** A name per class, in logit order: what the model carries from training, else "0", "1", ... */
+  labels: string[];
   normalize?: Normalization;
   manifest?: SubnetManifest;
 }
 
 export interface Prediction {
   argmax: number;
+  /** The name of class `argmax`. */
+  label: string;
   probabilities: number[];
 }
 
@@ -110,12 +114,16 @@ export class Predictor {
       throw new BnnasError(`${file}: output '${output}' has shape [${out.dims}] for one image; serve needs [batch, classes] logits`);
     }
     const normalize = options.normalize ?? manifest?.input.normalize;
+    const classes = out.dims[1]!;
+    const names = modelClassNames(model, file);
+    const labels = Array.from({ length: classes }, (_, i) => names?.[i] ?? String(i));
     return new Predictor(session, {
       file,
       input: { name: input.name, shape: dims.map((d, i) => (i === 0 ? d.dimParam || "batch" : Number(d.dimValue))) },
       output,
       image: { channels, height, width },
-      classes: out.dims[1]!,
+      classes,
+      labels,
       normalize,
       manifest,
     }, options);
@@ -177,7 +185,8 @@ export class Predictor {
     const k = this.info.classes;
     return Array.from({ length: n }, (_, i) => {
       const probabilities = softmax(logits, i * k, k);
-      return { argmax: argmax(probabilities, 0, k), probabilities };
+      const best = argmax(probabilities, 0, k);
+      return { argmax: best, label: this.info.labels[best]!, probabilities };
     });
   }
 

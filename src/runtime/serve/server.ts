@@ -4,7 +4,7 @@
  *   GET  /info     the model: input name/shape, classes, normalisation, subnet manifest
  *   GET  /         a page that classifies drawings in the browser and on the server (page.ts)
  *   POST /predict  JSON or PNG body (see decode.ts) ->
- *                  {"batch": n, "predictions": [{"argmax": k, "probabilities": [...]}], "model_ms": t}
+ *                  {"batch": n, "labels": [class names], "predictions": [{"argmax": k, "label": name, "probabilities": [...]}], "model_ms": t}
  * Every bad request gets a 4xx JSON {"error": "..."}; nothing a client sends can crash the server.
  *
  * Bounded by construction: a body is refused (413) as soon as it passes the limit while it
@@ -134,6 +134,7 @@ export function startServer(predictor: Predictor, options: ServeOptions): Promis
     input: info.input,
     output: info.output,
     classes: info.classes,
+    labels: info.labels,
     normalize: info.normalize ?? null,
     manifest: modelSummary(info),
     limits: { max_body_bytes: maxBody, max_batch: maxBatch },
@@ -183,7 +184,7 @@ export function startServer(predictor: Predictor, options: ServeOptions): Promis
     const batch = type === "image/png" ? decodePng(body, info.image, info.normalize) : decodeJson(body, info.image, info.normalize, maxBatch);
     const t0 = performance.now();
     const predictions = await predictor.predict(batch.x, batch.n);
-    send(res, 200, { batch: batch.n, predictions, model_ms: Math.round((performance.now() - t0) * 1000) / 1000 });
+    send(res, 200, { batch: batch.n, labels: info.labels, predictions, model_ms: Math.round((performance.now() - t0) * 1000) / 1000 });
     return 200;
   };
 
