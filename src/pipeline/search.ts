@@ -90,7 +90,7 @@ export function searchSupernet(loaded: LoadedSupernet, scored: Scored, req: Sear
   if ((maxLatency !== undefined || req.pareto) && !latency) throw new OptionError(maxLatency !== undefined ? "maxLatency" : "pareto", (o) => `${o} needs a latency table (latencyTable; make one with bnnas latency SUPERNET -o table.json)`);
   // Evolution and random search check limits in search/sampling.ts, which does not pass latency
   // to feasible() yet (it would find nothing): refused until it does (issue 17's note to issue 14).
-  if (maxLatency !== undefined && req.strategy !== "exact" && !req.pareto) throw new OptionError("maxLatency", (o) => `${o} works with exact search for now (evolution and random search do not see latencies yet); use ${o("search")} exact`);
+  if (maxLatency !== undefined && req.strategy !== "exact" && !req.pareto) throw new UsageError((o) => `${o("maxLatency")} works with exact search for now (evolution and random search do not see latencies yet); use ${o("search")} exact`);
   if (maxLatency !== undefined) {
     const min = fastest(problem);
     if (maxLatency < min.latency) throw new OptionError("maxLatency", (o) => `${o} ${maxLatency} ms is below the fastest architecture's predicted latency, ${min.latency.toFixed(4)} ms (arch ${min.arch.join(",")}); raise it to at least that`);
