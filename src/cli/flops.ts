@@ -1,4 +1,7 @@
-/** `bnnas flops (FILE | --space NAME|FILE) --arch A [--unbiased] [--json]`: MACs and params of one architecture. */
+/**
+ * `bnnas flops (FILE | --space NAME|FILE) --arch A [--unbiased] [--latency-table T] [--json]`: MACs
+ * and params of one architecture, and its predicted latency when a table is given.
+ */
 import type { Command } from "commander";
 import type { ConsoleIO } from "../util/io.js";
 import { UsageError } from "../errors.js";
@@ -7,11 +10,14 @@ import { spaceStructure } from "../supernet/export.js";
 import { loadSupernet } from "../supernet/load.js";
 import { archCost, archCostByLayer, formatArch, parseArch } from "../structure/arch.js";
 import type { SupernetStructure } from "../structure/structure.js";
+import { checkTable, predictLatency, readLatencyTable } from "../latency/table.js";
 
 interface Options {
   space?: string;
   arch: string;
   unbiased?: boolean;
+  latencyTable?: string;
+  force?: boolean;
   json?: boolean;
 }
 
@@ -25,6 +31,8 @@ export function register(program: Command, io: ConsoleIO): void {
     .option("--space <name|file>", "a built-in space or space JSON file, instead of a supernet file")
     .option("--unbiased", "with --space: count the BNNAS++ supernet (a BatchNorm after skip and pooling)")
     .requiredOption("--arch <a>", "one candidate per layer, e.g. 3,1,6,3,6,0 (-1 = identity)")
+    .option("--latency-table <file>", "also the predicted latency (ms) from a table of bnnas latency for this supernet or space")
+    .option("--force", "use a latency table measured for another supernet")
     .option("--json", "print JSON on stdout")
     .action((file: string | undefined, opts: Options) => {
       if ((file === undefined) === (opts.space === undefined)) throw new UsageError("give either a supernet FILE or --space NAME|FILE (one of them)");
@@ -43,10 +51,17 @@ export function register(program: Command, io: ConsoleIO): void {
       }
       const arch = parseArch(opts.arch, structure);
       const cost = archCost(structure, arch);
+      let latency: number | undefined;
+      if (opts.latencyTable !== undefined) {
+        const table = readLatencyTable(opts.latencyTable);
+        checkTable(table, opts.latencyTable, { structure, file: source }, opts.force);
+        latency = predictLatency(table, structure, arch, opts.latencyTable);
+      }
       if (opts.json) {
-        io.stdout(JSON.stringify({ macs: cost.macs, params: cost.params, arch, source, fixed: structure.fixed ?? null, layers: archCostByLayer(structure, arch) }) + "\n");
+        io.stdout(JSON.stringify({ macs: cost.macs, params: cost.params, ...(latency !== undefined ? { latency } : {}), arch, source, fixed: structure.fixed ?? null, layers: archCostByLayer(structure, arch) }) + "\n");
       } else {
-        io.stdout(`${source} arch ${formatArch(arch)}: ${cost.macs.toLocaleString("en-US")} MACs (${millions(cost.macs)}), ${cost.params.toLocaleString("en-US")} params (${millions(cost.params)})\n`);
+        const ms = latency !== undefined ? `, predicted latency ${latency.toFixed(4)} ms` : "";
+        io.stdout(`${source} arch ${formatArch(arch)}: ${cost.macs.toLocaleString("en-US")} MACs (${millions(cost.macs)}), ${cost.params.toLocaleString("en-US")} params (${millions(cost.params)})${ms}\n`);
       }
     });
 }

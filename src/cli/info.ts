@@ -4,9 +4,11 @@
  */
 import type { Command } from "commander";
 import type { ConsoleIO } from "../util/io.js";
+import { UsageError } from "../errors.js";
 import { getTrainingRecord } from "../supernet/manifest.js";
 import { loadTrainable, type LoadedSubnet } from "../supernet/trainable.js";
 import { countParams } from "../supernet/subnet-manifest.js";
+import { checkTable, latencyColumns, predictSubnetLatency, readLatencyTable } from "../latency/table.js";
 import { deploymentFacts } from "../extract/deploy-info.js";
 import { modelOpset } from "../extract/opset-convert.js";
 
@@ -17,17 +19,28 @@ export function register(program: Command, io: ConsoleIO): void {
     .command("info")
     .description("describe a supernet (space, choice layers, candidates, MACs/params, training record) or a subnet (architecture, costs, input, provenance, training)")
     .argument("<file>", "a supernet ONNX file (bnnas or PyTorch convention) or a subnet")
+    .option("--latency-table <file>", "also the predicted latency (ms) from a table of bnnas latency: the subnet's, or each candidate's and the fastest/slowest architecture's")
+    .option("--force", "use a latency table measured for another supernet")
     .option("--json", "print JSON on stdout")
-    .action((file: string, opts: { json?: boolean }) => {
+    .action((file: string, opts: { json?: boolean; latencyTable?: string; force?: boolean }) => {
+      const table = opts.latencyTable !== undefined ? readLatencyTable(opts.latencyTable) : undefined;
       const loaded = loadTrainable(file);
       if (loaded.kind === "subnet") {
-        io.stdout(describeSubnet(loaded, opts.json === true));
+        const m = loaded.subnetManifest;
+        if (table && !m) throw new UsageError(`${file} has no bnnas manifest (architecture and space), so --latency-table cannot predict its latency`);
+        const ms = table && m ? predictSubnetLatency(table, opts.latencyTable!, m, file, opts.force) : undefined;
+        let text = describeSubnet(loaded, opts.json === true);
+        if (ms !== undefined) text = opts.json ? JSON.stringify({ ...JSON.parse(text), latency: { ms, table: opts.latencyTable, device: table!.device, threads: table!.threads, batch: table!.batch } }) + "\n" : text + `predicted latency ${ms.toFixed(4)} ms (${opts.latencyTable}: ${table!.device}, ${table!.threads} threads, batch ${table!.batch})\n`;
+        io.stdout(text);
         return;
       }
       // bnnas files are read through their manifest, others through the PyTorch-convention importer.
       const { model, structure: s, manifest, countProblem } = loaded;
       const training = getTrainingRecord(model, file);
       const architectures = s.layers.reduce((n, l) => n * l.candidates.length, 1);
+      if (table) checkTable(table, opts.latencyTable!, { structure: s, file }, opts.force);
+      const lat = table ? latencyColumns(table, s, opts.latencyTable) : undefined;
+      const latencySummary = lat && { table: opts.latencyTable, fixed: lat.fixed, fastest: lat.perCandidate.reduce((t, l) => t + Math.min(...l), lat.fixed), slowest: lat.perCandidate.reduce((t, l) => t + Math.max(...l), lat.fixed) };
       if (opts.json) {
         io.stdout(
           JSON.stringify({
@@ -48,10 +61,11 @@ export function register(program: Command, io: ConsoleIO): void {
               input: l.input,
               output: l.output,
               mask: l.mask,
-              candidates: l.candidates.map((c) => ({ name: c.name, position: c.position, macs: c.macs ?? null, params: c.params ?? null, batchNorms: c.batchNorms.length, indicator: c.indicator?.node ?? null })),
+              candidates: l.candidates.map((c, k) => ({ name: c.name, position: c.position, macs: c.macs ?? null, params: c.params ?? null, batchNorms: c.batchNorms.length, indicator: c.indicator?.node ?? null, ...(lat ? { latency: lat.perCandidate[s.layers.indexOf(l)]![k]! } : {}) })),
             })),
             fixedDepth: manifest?.space.fixedDepth ?? null,
             training,
+            ...(latencySummary ? { latency: latencySummary } : {}),
           }) + "\n",
         );
         return;
@@ -72,9 +86,11 @@ export function register(program: Command, io: ConsoleIO): void {
         lines.push(`layer ${l} '${layer.label}' (${mask}):`);
         for (const c of layer.candidates) {
           const bn = c.indicator ? `indicator ${c.indicator.node}` : "no BatchNorm (scores 0)";
-          lines.push(`  ${String(c.position).padStart(2)} ${c.name.padEnd(12)} ${fmt(c.macs).padStart(13)} MACs ${fmt(c.params).padStart(11)} params  ${bn}`);
+          const ms = lat ? `  ${lat.perCandidate[l]![layer.candidates.indexOf(c)]!.toFixed(4)} ms` : "";
+          lines.push(`  ${String(c.position).padStart(2)} ${c.name.padEnd(12)} ${fmt(c.macs).padStart(13)} MACs ${fmt(c.params).padStart(11)} params${ms}  ${bn}`);
         }
       }
+      if (latencySummary) lines.push(`predicted latency (${opts.latencyTable}): fixed part ${latencySummary.fixed.toFixed(4)} ms, fastest architecture ${latencySummary.fastest.toFixed(4)} ms, slowest ${latencySummary.slowest.toFixed(4)} ms`);
       lines.push(training ? `training: ${JSON.stringify(training)}` : "training: none (not trained by bnnas)");
       io.stdout(lines.join("\n") + "\n");
     });

@@ -100,6 +100,20 @@ export function predictLatency(table: LatencyTable, structure: SupernetStructure
   return t;
 }
 
+/**
+ * Predicted latency of a subnet from what its manifest says (space, arch, candidate names): the
+ * table's keys name layer, position and candidate, so no supernet is needed. A table of another
+ * space, or one without these candidates, is refused (the space check unless `force`).
+ */
+export function predictSubnetLatency(table: LatencyTable, tableFile: string, subnet: { space: string; arch: readonly number[]; candidates: readonly string[] }, subnetFile: string, force = false): number {
+  if (table.supernet.space !== subnet.space && !force) {
+    throw new InputFileError(tableFile, (o) => `it was measured for another supernet (space ${table.supernet.space ?? table.supernet.file}), but ${subnetFile} is a subnet of space ${subnet.space}; measure a table for its supernet with bnnas latency, or pass ${o("force")} to use it anyway`);
+  }
+  const layers = new Set(Object.keys(table.blocks).filter((k) => k.startsWith("layer")).map((k) => k.split(".")[0]));
+  if (layers.size !== subnet.arch.length) throw new InputFileError(tableFile, `has ${layers.size} choice layers, but ${subnetFile} has ${subnet.arch.length}`);
+  return subnet.arch.reduce((t, position, l) => t + candidateLatency(table, l, position, subnet.candidates[l]!, tableFile), fixedLatency(table));
+}
+
 /** What a table is checked against; fields left undefined are not checked. */
 export interface TableTarget {
   structure: SupernetStructure;
