@@ -26,6 +26,7 @@ export function register(program: Command, io: ConsoleIO): void {
     .option("--bn <mode>", "whose gamma/beta train: all (learns faster at small budgets) or last (the BN-NAS code)", choiceOption("--bn", ["last", "all"] as const), "all")
     .option("--label-smoothing <x>", "label smoothing", floatOption("--label-smoothing", 0, 1), 0.1)
     .option("--max-macs <n>", "MACs budget of the search (e.g. 4M)", countOption("--max-macs"), 4_000_000)
+    .option("--max-latency <ms>", "predicted-latency budget (ms) of the exact search; measures a latency table of the supernet on this machine first (batch 1)", floatOption("--max-latency", 0))
     .option("--retrain-epochs <n>", "epochs of the final training of the chosen architecture from scratch, every weight (0 = skip: subnet.onnx keeps the supernet's random convolutions)", intOption("--retrain-epochs", 0), 15)
     .option("--retrain-steps <n>", "cap on the final training's steps (quick trials)", intOption("--retrain-steps", 1))
     .option("--retrain-lr <x>", "learning rate of the final training (cosine, Nesterov)", floatOption("--retrain-lr", 0), 0.1)

@@ -25,6 +25,9 @@ import { scoreSupernet, searchSupernet, type ArchRow, type SearchOutcome } from 
 import { evaluateFile, type EvaluateOutcome } from "./evaluate.js";
 import { extractToFile } from "./extract.js";
 import { writeReport } from "../report/report.js";
+import { availableParallelism } from "node:os";
+import { buildLatencyTable } from "../latency/build.js";
+import type { LatencyTable } from "../latency/table.js";
 
 export interface DemoOptions {
   /** Output folder. */
@@ -43,6 +46,8 @@ export interface DemoOptions {
   bn: "last" | "all";
   labelSmoothing: number;
   maxMacs: number;
+  /** Predicted-latency budget (ms) of the exact search: a latency table of the supernet is measured first (batch 1). */
+  maxLatency?: number;
   /** Epochs of the final from-scratch training of the chosen architecture; 0 skips it. */
   retrainEpochs: number;
   /** Cap on its steps (quick trials). */
@@ -76,6 +81,8 @@ export interface DemoSummary {
   /** The chosen architecture trained from scratch (every weight, re-initialised); null when skipped. */
   retraining: { steps: number; epochs: number; ms_per_step: number; final_loss: number; final_accuracy: number; lr: number } | null;
   max_macs: number;
+  /** With maxLatency: the budget and the table (chosen.latency is the chosen architecture's prediction). */
+  max_latency?: number;
   chosen: ArchResult;
   evolution_best: ArchResult;
   /** Evolution is a heuristic; exact search is optimal, so evolution can only tie it. */
@@ -104,6 +111,7 @@ export const DEMO_FILES = {
   subnet: "subnet.onnx",
   summary: "summary.json",
   report: "report.html",
+  latency: "latency.json",
 } as const;
 
 function quoteArg(a: string): string {
@@ -172,20 +180,38 @@ export async function runDemo(opts: DemoOptions, report: DemoReporting): Promise
     config: { ...baseConfig, epochs: opts.epochs, steps: opts.steps, batch: opts.batch, lr: opts.lr, bn: opts.bn, labelSmoothing: opts.labelSmoothing, sampler: "uniform", trainHead: false },
   });
 
-  const limit = ["--max-macs", String(opts.maxMacs)];
-  const constraints = { maxMacs: opts.maxMacs };
-  const search = (strategy: "exact" | "evolution"): Promise<SearchOutcome> =>
-    stage(`search ${strategy}`, ["score-onnx", path("trained"), "--search", strategy, "--top", "5", ...(strategy === "exact" ? [] : ["--seed", String(opts.seed)]), ...limit], () => {
+  // With a latency budget: a table of this machine (batch 1), measured on the supernet (a table
+  // belongs to the structure, so it serves the trained supernet too).
+  let latency: { table: LatencyTable; file: string } | undefined;
+  if (opts.maxLatency !== undefined) {
+    latency = await stage("latency", ["latency", path("supernet"), "-o", path("latency"), "--threads", String(opts.threads ?? availableParallelism()), "--repeats", "20", "--seed", String(opts.seed)], async () => {
+      const p = new LazyProgress(report.io, "latency", report.quiet);
+      const table = await buildLatencyTable(loadSupernet(path("supernet")), { device: "cpu", threads: opts.threads ?? availableParallelism(), batch: 1, repeats: 20, warmup: 5, calibrate: 5, seed: opts.seed, onProgress: (phase, done, total) => phase === "rounds" && p.update(done, total) });
+      p.finish();
+      writeFileAtomic(path("latency"), JSON.stringify(table, null, 1) + "\n");
+      return { table, file: path("latency") };
+    });
+  }
+  const macsLimit = ["--max-macs", String(opts.maxMacs)];
+  const search = (strategy: "exact" | "evolution", withLatency: boolean): Promise<SearchOutcome> => {
+    const timed = withLatency && latency !== undefined;
+    const limit = timed ? [...macsLimit, "--latency-table", latency!.file, "--max-latency", String(opts.maxLatency)] : macsLimit;
+    const constraints = timed ? { maxMacs: opts.maxMacs, maxLatency: opts.maxLatency } : { maxMacs: opts.maxMacs };
+    return stage(`search ${strategy}${timed ? " under the latency budget" : ""}`, ["score-onnx", path("trained"), "--search", strategy, "--top", "5", ...(strategy === "exact" ? [] : ["--seed", String(opts.seed)]), ...limit], () => {
       const loaded = loadSupernet(path("trained"));
-      const found = searchSupernet(loaded, scoreSupernet(loaded), { strategy, top: 5, seed: opts.seed, constraints });
-      if (found.best.length === 0) throw new BnnasError((o) => `the ${strategy} search found no architecture under the limits; raise ${o("maxMacs")}`);
+      const found = searchSupernet(loaded, scoreSupernet(loaded), { strategy, top: 5, seed: opts.seed, constraints, latency: timed ? latency : undefined });
+      if (found.best.length === 0) throw new BnnasError((o) => `the ${strategy} search found no architecture under the limits; raise ${o("maxMacs")}${timed ? ` or ${o("maxLatency")}` : ""}`);
       return found;
     });
-  const exact = await search("exact");
-  const evolution = await search("evolution");
+  };
+  // Evolution does not see latencies (yet): it is compared with the exact search under the MACs
+  // budget alone; the architecture the demo trains comes from the exact search under every limit.
+  const exactMacs = await search("exact", false);
+  const exact = latency ? await search("exact", true) : exactMacs;
+  const evolution = await search("evolution", false);
   const best = exact.best[0]!;
   const evoBest = evolution.best[0]!;
-  writeFileAtomic(path("search"), `${JSON.stringify({ exact, evolution }, null, 2)}\n`);
+  writeFileAtomic(path("search"), `${JSON.stringify({ exact, evolution, ...(latency ? { exact_macs_only: exactMacs } : {}) }, null, 2)}\n`);
   const archText = best.arch.join(",");
 
   // The supernet's path as it is after supernet training: the baseline the retraining improves on.
@@ -213,14 +239,15 @@ export async function runDemo(opts: DemoOptions, report: DemoReporting): Promise
     out,
     space: opts.space,
     data,
-    files: Object.fromEntries(Object.keys(DEMO_FILES).filter((k) => k !== "extracted" || retrained).map((k) => [k, path(k as keyof typeof DEMO_FILES)])),
+    files: Object.fromEntries(Object.keys(DEMO_FILES).filter((k) => (k !== "extracted" || retrained) && (k !== "latency" || latency)).map((k) => [k, path(k as keyof typeof DEMO_FILES)])),
     supernet: exported,
     training: { ...trainingSummary(trained), bn: opts.bn, lr: opts.lr },
     retraining: retrained ? { ...trainingSummary(retrained), epochs: retrained.steps / retrained.stepsPerEpoch, lr: opts.retrainLr } : null,
     max_macs: opts.maxMacs,
+    ...(opts.maxLatency !== undefined ? { max_latency: opts.maxLatency } : {}),
     chosen: best,
     evolution_best: evoBest,
-    evolution_matches_exact: Math.abs(evoBest.score - best.score) <= tie,
+    evolution_matches_exact: Math.abs(evoBest.score - exactMacs.best[0]!.score) <= tie,
     accuracy_before_retraining: before.accuracy,
     accuracy: evaluated.accuracy,
     images_per_s: evaluated.images_per_s,
