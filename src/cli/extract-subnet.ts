@@ -1,6 +1,7 @@
 /**
  * `bnnas extract-subnet SUPERNET --arch A -o SUBNET.onnx [--fold-bn] [--opset N]
- *  [--quantize int8 [--calibrate N]] [--external-data]`
+ *  [--quantize int8 [--calibrate N]] [--external-data]`; given a subnet (a trained model) instead
+ * of a supernet, the same flags fold, convert or quantize it.
  */
 import type { Command } from "commander";
 import type { ConsoleIO } from "../util/io.js";

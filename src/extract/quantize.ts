@@ -96,7 +96,8 @@ export function activationParams(r: Range, type: ActivationType): { scale: numbe
   const [qmin, qmax] = type === "uint8" ? [0, 255] : [-128, 127];
   const lo = Math.min(0, r.min);
   const hi = Math.max(0, r.max);
-  if (!(hi > lo)) return { scale: 1, zeroPoint: type === "uint8" ? 0 : 0 };
+  // A tensor that was constant 0: any scale holds it exactly.
+  if (!(hi > lo)) return { scale: 1, zeroPoint: 0 };
   const scale = Math.fround((hi - lo) / (qmax - qmin));
   const zeroPoint = Math.min(qmax, Math.max(qmin, Math.round(qmin - lo / scale)));
   return { scale, zeroPoint };
