@@ -117,7 +117,7 @@ export function writeCache(dir: string, key: CacheKey, data: Dataset, extras: Ca
     const labelBytes = data.labels instanceof Uint16Array ? 2 : 1;
     const header: Header = {
       key: digest, count: data.count, channels: data.channels, height: data.height, width: data.width,
-      classes: data.classes, classNames: data.classNames, source: data.source, labelBytes, ...extras,
+      classes: data.classes, classNames: data.classNames ?? [], source: data.source, labelBytes, ...extras,
     };
     const hb = Buffer.from(JSON.stringify(header), "utf8");
     const head = Buffer.alloc(12);

@@ -25,8 +25,11 @@ export interface Dataset {
   width: number;
   /** 1 + the largest label. */
   classes: number;
-  /** A name per class (at least `classes` of them): folder names, CIFAR's names, or indices. */
-  classNames: string[];
+  /**
+   * A name per class (at least `classes` of them): folder names, CIFAR's names, or indices. The
+   * loaders always set it; a dataset built by hand may leave it out (its classes are then "0", "1", ...).
+   */
+  classNames?: string[];
   /** Where the data came from (image file path, plus a note for subsets). */
   source: string;
 }

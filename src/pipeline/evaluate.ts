@@ -93,8 +93,9 @@ export async function evaluateFile(file: string, req: EvaluateRequest = {}): Pro
   const want = inputShape(model);
   const test = await loadData(req.data, "test", { ...req.dataOptions, want });
   const carried = modelClassNames(model, file);
-  if (carried && carried.slice(0, test.classes).join("\u0000") !== test.classNames.slice(0, test.classes).join("\u0000")) {
-    req.dataOptions?.onNote?.(`${file} was trained on classes ${preview(carried)} but ${test.source} names ${preview(test.classNames)}; the data's names are reported`);
+  const names = test.classNames ?? [];
+  if (carried && carried.slice(0, test.classes).join("\u0000") !== names.slice(0, test.classes).join("\u0000")) {
+    req.dataOptions?.onNote?.(`${file} was trained on classes ${preview(carried)} but ${test.source} names ${preview(names)}; the data's names are reported`);
   }
   let recalibration: EvaluateOutcome["recalibration"];
   if (req.recalibrate) {

@@ -10,8 +10,7 @@
  */
 import { existsSync, mkdirSync, unlinkSync } from "node:fs";
 import { basename, join } from "node:path";
-import { BnnasError, FoldedBatchNormError, InputFileError, OptionError, UsageError } from "../errors.js";
-import { isQuantized } from "../extract/deploy-info.js";
+import { BnnasError, FoldedBatchNormError, OptionError, UsageError } from "../errors.js";
 import type { ModelProto } from "../onnx/proto.js";
 import { setTrainingRecord } from "../supernet/manifest.js";
 import { loadTrainable, type LoadedTrainable } from "../supernet/trainable.js";
@@ -212,7 +211,6 @@ export async function runTraining(req: TrainRunRequest): Promise<TrainRunResult>
   const { model, structure } = loaded;
   const file = req.supernet;
   // Its weights are int8 constants behind DequantizeLinear: no gradient step can update them.
-  if (isQuantized(model)) throw new InputFileError(file, "is quantized (int8, QuantizeLinear/DequantizeLinear): train the float model first, then quantize the trained one with `bnnas extract-subnet TRAINED --quantize int8`");
   const weights: WeightsMode = req.weights ?? (loaded.kind === "subnet" ? "all" : "bn");
   if (weights === "bn" && batchNormTable(model, file).size === 0) throw new FoldedBatchNormError(file);
   const manifestNorm = loaded.kind === "supernet" ? loaded.manifest?.input.normalize : loaded.subnetManifest?.input.normalize;
@@ -227,7 +225,7 @@ export async function runTraining(req: TrainRunRequest): Promise<TrainRunResult>
   checkInputShape(structure.input.shape, full, file, config.augment === true);
   const outputs = outputClasses(structure, model);
   if (outputs !== undefined && full.classes > outputs) {
-    throw new UsageError(`${file} outputs ${outputs} classes but ${full.source} has ${full.classes} (${full.classNames.slice(0, 3).join(", ")}, ...); export a space with "classes": ${full.classes}, or give data with at most ${outputs} classes`);
+    throw new UsageError(`${file} outputs ${outputs} classes but ${full.source} has ${full.classes} (${(full.classNames ?? []).slice(0, 3).join(", ")}, ...); export a space with "classes": ${full.classes}, or give data with at most ${outputs} classes`);
   }
   const data = req.holdout ? splitValidation(full, req.holdout, config.seed).train : full;
 
@@ -270,7 +268,7 @@ export async function runTraining(req: TrainRunRequest): Promise<TrainRunResult>
     clip: config.clip ?? null,
     augment: config.augment ?? false,
     seed: config.seed,
-    data: { source: full.source, images: data.count, classNames: full.classNames.slice(0, Math.max(full.classes, outputClasses(structure, model) ?? 0)), holdout: req.holdout ?? 0, holdoutSeed: config.seed, normalize: norm, normalizeSource: normSource },
+    data: { source: full.source, images: data.count, classNames: Array.from({ length: Math.max(full.classes, outputClasses(structure, model) ?? 0) }, (_, i) => full.classNames?.[i] ?? String(i)), holdout: req.holdout ?? 0, holdoutSeed: config.seed, normalize: norm, normalizeSource: normSource },
     final: { loss: result.finalLoss, accuracy: result.finalAccuracy, window: Math.min(result.steps, RECENT_WINDOW) },
     history: result.history,
   };

@@ -82,7 +82,7 @@ export async function evaluate(model: ModelProto, data: Dataset, norm: Normaliza
   const io = modelInput(model, data, file);
   const session = await Session.create(model, { device: options.device, threads: options.threads });
   // Rows: the data's classes; columns: the model's outputs too, should it have more.
-  let k = Math.max(data.classes, data.classNames.length);
+  let k = Math.max(data.classes, data.classNames?.length ?? 0);
   let confusion: number[][] | undefined;
   let correct = 0;
   let done = 0;
@@ -117,7 +117,7 @@ export async function evaluate(model: ModelProto, data: Dataset, norm: Normaliza
     await session.release();
   }
   const wall = (performance.now() - wallStart) / 1000;
-  const names = Array.from({ length: k }, (_, i) => data.classNames[i] ?? String(i));
+  const names = Array.from({ length: k }, (_, i) => data.classNames?.[i] ?? String(i));
   const matrix = confusion ?? [];
   return {
     accuracy: correct / total,
