@@ -10,7 +10,8 @@
  */
 import { existsSync, mkdirSync, unlinkSync } from "node:fs";
 import { basename, join } from "node:path";
-import { BnnasError, FoldedBatchNormError, OptionError, UsageError } from "../errors.js";
+import { BnnasError, FoldedBatchNormError, InputFileError, OptionError, UsageError } from "../errors.js";
+import { isQuantized } from "../extract/deploy-info.js";
 import type { ModelProto } from "../onnx/proto.js";
 import { setTrainingRecord } from "../supernet/manifest.js";
 import { loadTrainable, type LoadedTrainable } from "../supernet/trainable.js";
@@ -211,6 +212,7 @@ export async function runTraining(req: TrainRunRequest): Promise<TrainRunResult>
   const { model, structure } = loaded;
   const file = req.supernet;
   // Its weights are int8 constants behind DequantizeLinear: no gradient step can update them.
+  if (isQuantized(model)) throw new InputFileError(file, "is quantized (int8, QuantizeLinear/DequantizeLinear): train the float model first, then quantize the trained one with `bnnas extract-subnet TRAINED --quantize int8`");
   const weights: WeightsMode = req.weights ?? (loaded.kind === "subnet" ? "all" : "bn");
   if (weights === "bn" && batchNormTable(model, file).size === 0) throw new FoldedBatchNormError(file);
   const manifestNorm = loaded.kind === "supernet" ? loaded.manifest?.input.normalize : loaded.subnetManifest?.input.normalize;
