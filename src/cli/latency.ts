@@ -6,7 +6,9 @@
 import { availableParallelism } from "node:os";
 import type { Command } from "commander";
 import type { ConsoleIO } from "../util/io.js";
-import { UsageError } from "../errors.js";
+import { existsSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { OutputError, UsageError } from "../errors.js";
 import { deviceOption, intOption, threadsOption, checkOutputIsNotInput } from "./options.js";
 import { LazyProgress } from "../util/progress.js";
 import { writeFileAtomic } from "../util/atomic.js";
@@ -49,7 +51,7 @@ function describeTable(t: LatencyTable, file: string, structure: ReturnType<type
     if (t.blocks[`fixed.${l}`]) row(`fixed after ${layer.label}`, `fixed.${l}`);
   });
   row("head", "head");
-  lines.push(`  per-run overhead ${ms(t.overhead.median)} ms (paid once by a network, subtracted from each block); per-network correction ${t.correction.ms >= 0 ? "+" : ""}${ms(t.correction.ms)} ms (median over ${t.correction.archs.length} whole subnets)`);
+  lines.push(`  per-run overhead ${ms(t.overhead.median)} ms (paid once by a network, subtracted from each block); per-network correction x${t.correction.factor.toFixed(3)} (median of measured/summed over ${t.correction.archs.length} whole subnets)`);
   const fastest = cols.perCandidate.reduce((s, l) => s + Math.min(...l), cols.fixed);
   const slowest = cols.perCandidate.reduce((s, l) => s + Math.max(...l), cols.fixed);
   lines.push(`  predicted whole networks: fastest ${ms(fastest)} ms, slowest ${ms(slowest)} ms`);
@@ -108,6 +110,8 @@ export function register(program: Command, io: ConsoleIO): void {
       if (opts.output === undefined) throw new UsageError("give -o FILE: where to write the latency table");
       const file = files[0]!;
       checkOutputIsNotInput(file, opts.output);
+      // Before minutes of measuring: a table that cannot be written is refused now.
+      if (!existsSync(dirname(resolve(opts.output)))) throw new OutputError(opts.output, `directory ${dirname(opts.output)} does not exist`);
       const loaded = openSupernet(file);
       const started = performance.now();
       const table = await buildLatencyTable(loaded, {

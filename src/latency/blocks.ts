@@ -39,7 +39,7 @@ export interface Block {
 }
 
 /** A standalone model computing `to` from `from` (null when they are the same tensor). */
-function cutBlock(source: ModelProto, index: GraphIndex, from: string, to: string, shape: number[], label: string, file: string): ModelProto | null {
+function cutBlock(source: ModelProto, index: GraphIndex, from: string, to: string, shape: number[], outShape: number[], label: string, file: string): ModelProto | null {
   if (from === to) return null;
   const graph = source.graph!;
   const needed = new Set<NodeProto>();
@@ -67,13 +67,13 @@ function cutBlock(source: ModelProto, index: GraphIndex, from: string, to: strin
     const init = index.initializers.get(name);
     if (init) initializers.push(init);
   }
-  const tensorType = (dims: number[] | null) => ({ tensorType: { elemType: DataType.FLOAT, shape: dims ? { dim: dims.map((d) => ({ dimValue: d })) } : null } });
+  const tensorType = (dims: number[]) => ({ tensorType: { elemType: DataType.FLOAT, shape: { dim: dims.map((d) => ({ dimValue: d })) } } });
   const g: GraphProto = make.graph({
     name: label,
     node: nodes,
     initializer: initializers,
     input: [make.valueInfo({ name: from, type: tensorType(shape) })],
-    output: [make.valueInfo({ name: to, type: tensorType(null) })],
+    output: [make.valueInfo({ name: to, type: tensorType(outShape) })],
   });
   inferenceModeBatchNorms(g);
   foldBatchNorms(g, file);
@@ -99,8 +99,10 @@ export function latencyBlocks(model: ModelProto, structure: SupernetStructure, b
     return s as number[];
   };
   const blocks: Block[] = [];
-  const add = (b: Omit<Block, "model" | "output">, to: string) =>
-    blocks.push({ ...b, output: { name: to, shape: shapeOf(to) }, model: cutBlock(model, index, b.input.name, to, b.input.shape, b.key, file) });
+  const add = (b: Omit<Block, "model" | "output">, to: string) => {
+    const output = { name: to, shape: shapeOf(to) };
+    blocks.push({ ...b, output, model: cutBlock(model, index, b.input.name, to, b.input.shape, output.shape, b.key, file) });
+  };
   const L = structure.layers.length;
   add({ key: "stem", kind: "stem", input: { name: structure.input.name, shape: dataShape as number[] } }, structure.layers[0]!.input);
   structure.layers.forEach((layer, l) => {

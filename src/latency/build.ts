@@ -1,7 +1,7 @@
 /**
  * Building a latency table (`bnnas latency SUPERNET -o table.json`): every block of the supernet,
  * an empty graph (the per-run overhead) and a few random whole subnets (the per-network
- * correction) are timed together, interleaved in the same rounds, so the correction is measured
+ * correction factor) are timed together, interleaved in the same rounds, so the correction is measured
  * under the same load as the blocks it corrects.
  */
 import { cpus, loadavg, platform, arch as machineArch } from "node:os";
@@ -75,12 +75,12 @@ export function randomArchs(structure: SupernetStructure, n: number, seed: numbe
 
 /** An empty graph (Identity of one float): what one session run costs before any work. */
 export function overheadModel(like: ModelProto): Timed {
-  const t = (dims: number[] | null) => ({ tensorType: { elemType: 1, shape: dims ? { dim: dims.map((d) => ({ dimValue: d })) } : null } });
+  const t = (dims: number[]) => ({ tensorType: { elemType: 1, shape: { dim: dims.map((d) => ({ dimValue: d })) } } });
   const model = make.model({
     irVersion: like.irVersion,
     opsetImport: like.opsetImport,
     producerName: "bnnas-latency",
-    graph: make.graph({ name: "overhead", node: [make.node({ name: "identity", opType: "Identity", input: ["x"], output: ["y"] })], input: [make.valueInfo({ name: "x", type: t([1]) })], output: [make.valueInfo({ name: "y", type: t(null) })] }),
+    graph: make.graph({ name: "overhead", node: [make.node({ name: "identity", opType: "Identity", input: ["x"], output: ["y"] })], input: [make.valueInfo({ name: "x", type: t([1]) })], output: [make.valueInfo({ name: "y", type: t([1]) })] }),
   });
   return { model, input: { name: "x", shape: [1] } };
 }
@@ -128,13 +128,11 @@ export async function buildLatencyTable(loaded: LoadedSupernet, options: BuildOp
     seed: options.seed,
     loadavg: [load0, load1],
     overhead: timingStats(samples[timedBlocks.length]!),
-    correction: { ms: 0, archs: calibration, residuals: [] },
+    correction: { factor: 1, archs: calibration, ratios: [] },
     blocks: entries,
   };
-  // Residual of each calibration subnet against the uncorrected sum; the correction is their median.
-  const residuals = calibration.map((a, i) => timingStats(samples[timedBlocks.length + 1 + i]!).median - predictLatency(table, structure, a));
-  const sorted = [...residuals].sort((x, y) => x - y);
-  const median = sorted.length === 0 ? 0 : sorted.length % 2 ? sorted[(sorted.length - 1) / 2]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
-  table.correction = { ms: median, archs: calibration, residuals };
+  // Each calibration subnet measured over its uncorrected sum (the factor is 1 still); the factor is their median.
+  const ratios = calibration.map((a, i) => timingStats(samples[timedBlocks.length + 1 + i]!).median / predictLatency(table, structure, a));
+  table.correction = { factor: ratios.length === 0 ? 1 : timingStats(ratios).median, archs: calibration, ratios };
   return table;
 }

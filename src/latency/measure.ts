@@ -78,7 +78,7 @@ export function withTinyOutput(model: ModelProto, rank: number): ModelProto {
       ...graph,
       node: [...graph.node, slice],
       initializer: [...graph.initializer, int64Tensor(name("starts"), [rank], zeros), int64Tensor(name("ends"), [rank], ones)],
-      output: [make.valueInfo({ name: tiny, type: { tensorType: { elemType: graph.output[0]!.type?.tensorType?.elemType ?? 1, shape: null } } })],
+      output: [make.valueInfo({ name: tiny, type: { tensorType: { elemType: graph.output[0]!.type?.tensorType?.elemType ?? 1, shape: { dim: ones.map((d) => ({ dimValue: d })) } } } })],
     }),
   });
 }

@@ -4,7 +4,13 @@
  * entry) plus the median the predictions use and the spread. The table says where it was
  * measured (device, threads, batch, onnxruntime version, CPU), so it can refuse to be used for
  * another supernet or another runtime configuration, and how sums of blocks are corrected into
- * whole-network latencies (a per-run overhead and a per-network constant, both measured).
+ * whole-network latencies (a per-run overhead and a per-network factor, both measured).
+ *
+ * Prediction: factor * (overhead + sum over the network's blocks of max(0, median - overhead)).
+ * Each block was timed as its own session run, so each paid the per-run overhead that a whole
+ * network pays once. The factor is a multiplier rather than an added constant so that a
+ * prediction can never turn negative, and it scales the per-block columns of a search problem
+ * exactly (factor * (a + b) = factor * a + factor * b), so search stays a sum over layers.
  *
  * A table belongs to a supernet's *structure* (layers, candidates, their shapes and costs), not
  * to its trained weights: the table of `supernet.onnx` serves `supernet.trained.onnx`.
@@ -45,11 +51,11 @@ export interface LatencyTable {
   /** Cost of one session run of an empty graph: paid once by a whole network, once per block by the table's blocks. */
   overhead: TimingStats;
   /**
-   * Added to every prediction: median over `archs` (random subnets measured whole, interleaved with
-   * the blocks) of measured minus summed latency; what sums of blocks miss (fusions and layout
-   * changes across block borders, caches).
+   * Multiplies every prediction: the median over `archs` (random subnets measured whole,
+   * interleaved with the blocks) of measured over summed latency, `ratios`; what sums of blocks
+   * miss (fusions and layout changes across block borders, caches). 1 with no calibration.
    */
-  correction: { ms: number; archs: number[][]; residuals: number[] };
+  correction: { factor: number; archs: number[][]; ratios: number[] };
   /** Keyed by block: `stem`, `layer<l>.<position>.<name>`, `fixed.<l>`, `head`. */
   blocks: Record<string, BlockEntry>;
 }
@@ -70,18 +76,26 @@ export function structureFingerprint(structure: SupernetStructure): string {
   return createHash("sha256").update(JSON.stringify(canonical)).digest("hex").slice(0, 16);
 }
 
-/** Latency of everything outside the choice layers, plus the per-network terms: what every architecture pays. */
-export function fixedLatency(table: LatencyTable): number {
-  let t = table.overhead.median + table.correction.ms;
-  for (const [key, e] of Object.entries(table.blocks)) if (!key.startsWith("layer")) t += e.empty ? 0 : e.median - table.overhead.median;
+/** A block's own work: its median less the per-run overhead it paid as a session of its own. */
+const work = (table: LatencyTable, e: BlockEntry) => (e.empty ? 0 : Math.max(0, e.median - table.overhead.median));
+
+/** Before the correction factor: the per-run overhead once, and every block outside the choice layers. */
+export function uncorrectedFixed(table: LatencyTable): number {
+  let t = table.overhead.median;
+  for (const [key, e] of Object.entries(table.blocks)) if (!key.startsWith("layer")) t += work(table, e);
   return t;
 }
 
-/** A candidate's latency in the table (its block's median less the per-run overhead it paid alone). */
+/** Latency of everything outside the choice layers, plus the per-network terms: what every architecture pays. */
+export function fixedLatency(table: LatencyTable): number {
+  return table.correction.factor * uncorrectedFixed(table);
+}
+
+/** A candidate's latency in the table (its block's own work, corrected). */
 export function candidateLatency(table: LatencyTable, l: number, position: number, name: string, file = "<table>"): number {
   const e = table.blocks[candidateKey(l, position, name)];
   if (!e) throw new InputFileError(file, `has no entry for layer ${l} candidate ${position} (${name}); measure the table again with bnnas latency`);
-  return e.empty ? 0 : Math.max(0, e.median - table.overhead.median);
+  return table.correction.factor * work(table, e);
 }
 
 /** Per layer (structure order), each candidate's latency; and the fixed part. What a search problem takes. */
@@ -205,9 +219,9 @@ export function readLatencyTable(file: string): LatencyTable {
     loadavg: [load[0]!, load[1]!],
     overhead: required(o, "overhead", at, readStats),
     correction: {
-      ms: required(corr, "ms", corrAt, (v, p) => asNumber(v, p)),
+      factor: required(corr, "factor", corrAt, (v, p) => asNumber(v, p, 0, Infinity, true)),
       archs: required(corr, "archs", corrAt, (v, p) => asArray(v, p)).map((a, i) => asArray(a, corrAt.key("archs").index(i)).map((x, j) => asInt(x, corrAt.key("archs").index(i).index(j), 0, 1 << 20))),
-      residuals: required(corr, "residuals", corrAt, (v, p) => asArray(v, p)).map((x, i) => asNumber(x, corrAt.key("residuals").index(i))),
+      ratios: required(corr, "ratios", corrAt, (v, p) => asArray(v, p)).map((x, i) => asNumber(x, corrAt.key("ratios").index(i), 0)),
     },
     blocks,
   };

@@ -1,0 +1,143 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { runCli } from "../cli/run-cli.js";
+import { tempDir } from "../supernet/oracle.js";
+import { readLatencyTable, predictLatency, type LatencyTable } from "../../src/latency/table.js";
+import { loadSupernet } from "../../src/supernet/load.js";
+
+/*
+ * One small table (1 thread, 2 timed rounds) serves every test: they check what is reported and
+ * refused, never how fast anything ran.
+ */
+const dir = tempDir();
+const supernet = join(dir, "s.onnx");
+const tablePath = join(dir, "t.json");
+let table: LatencyTable;
+let built: { code: number; out: string; err: string };
+
+beforeAll(async () => {
+  expect((await runCli(["export-supernet", "--space", "fmnist-small", "-o", supernet])).code).toBe(0);
+  built = await runCli(["latency", supernet, "-o", tablePath, "--threads", "1", "--repeats", "2", "--warmup", "1", "--calibrate", "2", "--json"]);
+  table = readLatencyTable(tablePath);
+}, 120_000);
+
+describe("bnnas latency SUPERNET -o table.json", () => {
+  it("writes a table of every block with count/mean/var/median/spread, where it was measured, and its corrections", () => {
+    expect(built.code, built.err).toBe(0);
+    expect(built.err).toMatch(/latency \d+\/3/); // progress over the rounds, on stderr
+    const out = JSON.parse(built.out);
+    expect(out.output).toBe(tablePath);
+    expect(out.table).toEqual(JSON.parse(JSON.stringify(table)));
+    expect(table).toMatchObject({ format: "bnnas-latency-table/1", unit: "ms", device: "cpu", threads: 1, batch: 1, repeats: 2, warmup: 1, supernet: { file: "s.onnx", space: "fmnist-small" } });
+    expect(table.onnxruntime).toMatch(/^\d+\.\d+\.\d+/);
+    expect(table.cpu).toMatch(/ x \d+$/);
+    const s = loadSupernet(supernet).structure;
+    const keys = ["stem", ...s.layers.flatMap((l, i) => l.candidates.map((c) => `layer${i}.${c.position}.${c.name}`)), "head"];
+    expect(Object.keys(table.blocks).sort()).toEqual(keys.sort());
+    for (const [key, e] of Object.entries(table.blocks)) {
+      if (key.endsWith(".skip")) {
+        expect(e).toMatchObject({ empty: true, count: 0, median: 0 });
+        continue;
+      }
+      expect(e.count).toBe(2);
+      expect(e.median).toBeGreaterThan(0);
+      expect(e.p10).toBeLessThanOrEqual(e.median);
+      expect(e.p90).toBeGreaterThanOrEqual(e.median);
+      expect(e.var).toBeGreaterThanOrEqual(0);
+      expect(e.input![0]).toBe(1);
+    }
+    expect(table.correction.archs).toHaveLength(2);
+    expect(table.correction.ratios).toHaveLength(2);
+    expect(table.correction.factor).toBeGreaterThan(0);
+    expect(table.overhead.count).toBe(2);
+  });
+
+  it("--validate N TABLE SUPERNET reports predictions against whole subnets: errors, within 10%, Kendall tau", async () => {
+    const r = await runCli(["latency", "--validate", "3", tablePath, supernet, "--repeats", "2", "--warmup", "1", "--json", "--quiet"]);
+    expect(r.code, r.err).toBe(0);
+    const v = JSON.parse(r.out);
+    expect(v).toMatchObject({ n: 3, device: "cpu", threads: 1, batch: 1, repeats: 2 });
+    expect(v.rows).toHaveLength(3);
+    const s = loadSupernet(supernet).structure;
+    for (const row of v.rows) {
+      expect(row.predicted).toBeCloseTo(predictLatency(table, s, row.arch), 12);
+      expect(row.error).toBeCloseTo((row.predicted - row.measured) / row.measured, 12);
+      expect(table.correction.archs).not.toContainEqual(row.arch); // never the calibration subnets
+    }
+    expect(v.within10).toBe(v.rows.filter((x: { error: number }) => Math.abs(x.error) <= 0.1).length / 3);
+    expect(v.kendallTau).toBeGreaterThanOrEqual(-1);
+    expect(v.kendallTau).toBeLessThanOrEqual(1);
+    expect(v.error.min).toBeLessThanOrEqual(v.error.median);
+    expect(v.error.median).toBeLessThanOrEqual(v.error.max);
+    const human = await runCli(["latency", "--validate", "2", tablePath, supernet, "--repeats", "1", "--warmup", "1", "--quiet"]);
+    expect(human.out).toMatch(/within \+-10%: [\d.]+%\s+Kendall tau: -?[\d.]+/);
+  });
+
+  it.each([
+    [["latency", "TABLE", "SUPERNET", "--validate", "3", "--threads", "2"], 1, /t.json: it was measured with 1 threads, not 2; measure a table for this with bnnas latency, or pass --force to use it anyway/],
+    [["latency", "TABLE", "SUPERNET", "--validate", "3", "--batch", "8"], 1, /it was measured at batch 1, not 8/],
+    [["latency", "TABLE", "--validate", "3"], 2, /--validate N takes TABLE SUPERNET \(two files\)/],
+    [["latency", "SUPERNET"], 2, /give -o FILE/],
+    [["latency", "SUPERNET", "-o", "/nonexistent-dir/t.json"], 1, /cannot write \/nonexistent-dir\/t.json: directory \/nonexistent-dir does not exist/],
+    [["score-onnx", "SUPERNET", "--search", "exact", "--max-latency", "1"], 2, /--max-latency needs --latency-table FILE/],
+    [["score-onnx", "SUPERNET", "--latency-table", "TABLE", "--search", "exact", "--max-latency", "0.000001"], 2, /--max-latency 0.000001 ms is below the fastest architecture's predicted latency, [\d.]+ ms \(arch [\d,]+\); raise it to at least that/],
+    [["score-onnx", "SUPERNET", "--latency-table", "TABLE", "--search", "evolution", "--max-latency", "1"], 2, /--max-latency works with exact search for now.*use --search exact/],
+    [["score-onnx", "SUPERNET", "--latency-table", "TABLE", "--pareto", "--search", "random"], 2, /--pareto is exact; drop --search random/],
+    [["score-onnx", "SUPERNET", "--latency-table", join(dir, "s.onnx")], 1, /s.onnx: is not JSON/],
+  ])("bad input %j", async (args, code, message) => {
+    const r = await runCli(args.map((a) => (a === "TABLE" ? tablePath : a === "SUPERNET" ? supernet : a)).concat(["--quiet"].filter(() => args[0] === "latency")));
+    expect(r.code).toBe(code);
+    expect(r.err).toMatch(message);
+    expect(r.err.trim().split("\n").filter((l) => l.startsWith("bnnas: error")).length).toBe(1);
+    expect(readdirSync(dir).filter((f) => f.includes(".tmp-"))).toEqual([]);
+    expect(existsSync("/nonexistent-dir")).toBe(false);
+  });
+
+  it("a table of another supernet is refused by score-onnx, flops and info, unless --force", async () => {
+    const other = join(dir, "unbiased.onnx");
+    expect((await runCli(["export-supernet", "--space", "fmnist-small", "--unbiased", "-o", other])).code).toBe(0);
+    for (const args of [["score-onnx", other, "--search", "exact", "--pareto"], ["flops", other, "--arch", "0,0,0,0,0,0"], ["info", other]]) {
+      const r = await runCli([...args, "--latency-table", tablePath]);
+      expect(r.code, args.join(" ")).toBe(1);
+      expect(r.err).toMatch(/t.json: it was measured for another supernet \(fmnist-small, structure [0-9a-f]+; .*unbiased.onnx has structure [0-9a-f]+\); .* or pass --force/);
+      expect((await runCli([...args, "--latency-table", tablePath, "--force"])).code, args.join(" ")).toBe(0);
+    }
+  });
+});
+
+describe("search under a latency budget", () => {
+  it("exact search keeps every architecture within --max-latency; the Pareto front rises in score and latency", async () => {
+    const s = loadSupernet(supernet).structure;
+    const front = JSON.parse((await runCli(["score-onnx", supernet, "--latency-table", tablePath, "--pareto", "--json"])).out);
+    expect(front.pareto).toBe(true);
+    const pts = front.best as { arch: number[]; score: number; latency: number }[];
+    expect(pts.length).toBeGreaterThan(1);
+    for (let i = 1; i < pts.length; i++) {
+      expect(pts[i]!.latency).toBeGreaterThan(pts[i - 1]!.latency);
+      expect(pts[i]!.score).toBeGreaterThan(pts[i - 1]!.score);
+    }
+    for (const p of pts) expect(p.latency).toBeCloseTo(predictLatency(table, s, p.arch), 9);
+    const budget = (pts[0]!.latency + pts[pts.length - 1]!.latency) / 2;
+    const r = await runCli(["score-onnx", supernet, "--latency-table", tablePath, "--search", "exact", "--max-latency", String(budget), "--top", "10", "--json"]);
+    expect(r.code, r.err).toBe(0);
+    const best = JSON.parse(r.out).best as { arch: number[]; score: number; latency: number }[];
+    expect(best).toHaveLength(10);
+    for (const b of best) expect(predictLatency(table, s, b.arch)).toBeLessThanOrEqual(budget);
+    // The best under the budget is the front's best point within it.
+    expect(best[0]!.score).toBe(pts.filter((p) => p.latency <= budget).at(-1)!.score);
+  });
+
+  it("flops and info show an architecture's predicted latency", async () => {
+    const s = loadSupernet(supernet).structure;
+    const f = JSON.parse((await runCli(["flops", supernet, "--arch", "1,4,6,2,5,0", "--latency-table", tablePath, "--json"])).out);
+    expect(f.latency).toBeCloseTo(predictLatency(table, s, [1, 4, 6, 2, 5, 0]), 12);
+    expect((await runCli(["flops", "--space", "fmnist-small", "--arch", "1,4,6,2,5,0", "--latency-table", tablePath])).out).toMatch(/predicted latency [\d.]+ ms/);
+    const sub = join(dir, "sub.onnx");
+    expect((await runCli(["extract-subnet", supernet, "--arch", "1,4,6,2,5,0", "-o", sub])).code).toBe(0);
+    const i = JSON.parse((await runCli(["info", sub, "--latency-table", tablePath, "--json"])).out);
+    expect(i.latency.ms).toBeCloseTo(f.latency, 12);
+    const sn = JSON.parse((await runCli(["info", supernet, "--latency-table", tablePath, "--json"])).out);
+    expect(sn.latency.fastest).toBeLessThan(sn.latency.slowest);
+  });
+});
