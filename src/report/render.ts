@@ -128,7 +128,8 @@ export function renderReport(inputs: ReportInputs): RenderedReport {
     };
     const values = layers.map((l, li) => positions.map((p) => {
       const k = l.candidates.findIndex((c) => c.position === p);
-      return k < 0 ? null : scores[li]![k] ?? 0;
+      // A candidate without an indicator BatchNorm (skip) has no score: a grey cell, outside the colour scale.
+      return k < 0 ? null : scores[li]![k] ?? NaN;
     }));
     const marked: [number, number][] = chosen ? chosen.arch.map((p, l) => [l, positions.indexOf(p)]) : [];
     const cells = layers.reduce((n, l) => n + l.candidates.length, 0);
@@ -140,7 +141,7 @@ export function renderReport(inputs: ReportInputs): RenderedReport {
       marked,
       cellTitle: (r, c, v) => {
         const cand = layers[r]!.candidates.find((x) => x.position === positions[c]);
-        return `${layers[r]!.label}, ${cand?.name ?? positions[c]} (position ${positions[c]}): indicator ${v.toPrecision(6)}${cand?.macs !== undefined ? `, ${fmt(cand.macs)} MACs` : ""}`;
+        return `${layers[r]!.label}, ${cand?.name ?? positions[c]} (position ${positions[c]}): ${Number.isFinite(v) ? `indicator ${v.toPrecision(6)}` : "no indicator BatchNorm"}${cand?.macs !== undefined ? `, ${fmt(cand.macs)} MACs` : ""}`;
       },
     });
     const caption = `Mean |gamma| of each candidate's indicator BatchNorm in ${basename(s.file)} (${cells} candidates).` + (chosen ? ` Outlined: the chosen architecture ${formatArch(chosen.arch)} (from ${chosen.from}).` : " No architecture chosen: give a search JSON or the subnet to mark it.");

@@ -25,7 +25,7 @@ export interface ReportResult {
 
 export function writeReport(req: ReportRequest): ReportResult {
   const inputs = readReportInputs(req.files);
-  if (!inputs.eval && req.evaluation) inputs.eval = { ...req.evaluation, file: req.evaluation.file ?? req.evaluation.model ?? "evaluation" };
+  if (!inputs.eval && req.evaluation) inputs.eval = { ...req.evaluation, file: req.evaluation.file ?? "evaluation" };
   const usable = [inputs.supernet, inputs.subnet, inputs.search, inputs.rank, inputs.truth, inputs.eval, inputs.demo].some((x) => x !== undefined);
   if (!usable) {
     const why = inputs.problems.map((p) => p.message).join("; ");

@@ -145,7 +145,7 @@ export function scatter(points: ScatterPoint[], opts: ScatterOptions): string {
   if (opts.vline) {
     const x = f.x(opts.vline.x).toFixed(1);
     f.svg.push(`<line class="budget" x1="${x}" x2="${x}" y1="${M.top}" y2="${H - M.bottom}"><title>${esc(opts.vline.name)}</title></line>`);
-    f.svg.push(`<text class="budget-label" x="${(+x - 4).toFixed(1)}" y="${M.top + 12}" text-anchor="end">${esc(opts.vline.name)}</text>`);
+    f.svg.push(`<text class="budget-label" x="${(+x - 4).toFixed(1)}" y="${H - M.bottom - 6}" text-anchor="end">${esc(opts.vline.name)}</text>`);
   }
   for (const p of points) f.svg.push(`<circle class="pt${p.kind ? ` ${p.kind}` : ""}" cx="${f.x(p.x).toFixed(1)}" cy="${f.y(p.y).toFixed(1)}" r="2.6"><title>${esc(p.title)}</title></circle>`);
   for (const p of hl) {
@@ -161,7 +161,7 @@ export interface HeatmapOptions {
   title: string;
   rows: string[];
   cols: string[];
-  /** values[r][c]; null: no cell (e.g. a layer without that candidate). */
+  /** values[r][c]; null: no cell (e.g. a layer without that candidate); NaN: a grey cell without a value. */
   values: (number | null)[][];
   /** Cells to outline: [row, col]. */
   marked?: [number, number][];
@@ -203,12 +203,13 @@ export function heatmap(o: HeatmapOptions): string {
     svg.push(`<text class="row" x="${left - 6}" y="${top + ch * i + ch / 2 + 4}" text-anchor="end">${esc(r)}</text>`);
     o.values[i]!.forEach((v, j) => {
       if (v === null) return;
-      const t = hi > lo ? (v - lo) / (hi - lo) : 0.5;
+      const valued = Number.isFinite(v);
+      const t = !valued ? 0 : hi > lo ? (v - lo) / (hi - lo) : 0.5;
       const x = left + cw * j;
       const y = top + ch * i;
       const isMarked = marked.has(`${i},${j}`);
-      svg.push(`<rect class="cell${isMarked ? ` ${o.markClass ?? "chosen"}` : ""}" x="${x + 1}" y="${y + 1}" width="${cw - 2}" height="${ch - 2}" fill="${shade(t)}"><title>${esc(o.cellTitle(i, j, v))}</title></rect>`);
-      const text = o.cellText ? o.cellText(i, j, v) : v.toPrecision(4);
+      svg.push(`<rect class="cell${isMarked ? ` ${o.markClass ?? "chosen"}` : ""}" x="${x + 1}" y="${y + 1}" width="${cw - 2}" height="${ch - 2}" fill="${valued ? shade(t) : "#e5e8ec"}"><title>${esc(o.cellTitle(i, j, v))}</title></rect>`);
+      const text = !valued ? "–" : o.cellText ? o.cellText(i, j, v) : v.toPrecision(4);
       svg.push(`<text class="v${t > 0.55 ? " dark" : ""}" x="${x + cw / 2}" y="${y + ch / 2 + 4}" text-anchor="middle">${esc(text)}</text>`);
     });
   });

@@ -2,9 +2,13 @@
  * bnnas report on a real (small) run: every section drawn from its data, the numbers checked
  * against their oracles (bench rank's rank stability and Kendall tau, a brute-force Pareto front,
  * the rebuilt training command reproducing the trained file), and the bad inputs: a search from
- * another supernet, a supernet without a training record, unknown and missing files.
+ * another supernet, a supernet without a training record, unknown and missing files. And the
+ * report in a real browser (Chromium), opened from disk as a user would: no console error (its
+ * policy forbids fetching anything, so a stray reference would show), every chart rendered with
+ * the marks its data implies, a screenshot in the test's folder. (One file, so the run it needs
+ * is made once.)
  */
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCli } from "../cli/run-cli.js";
@@ -20,11 +24,14 @@ import { evaluate } from "../../src/search/problem.js";
 import { writeReport } from "../../src/report/report.js";
 import { commandRows } from "../../src/report/commands.js";
 import { SAMPLE_ARCHS, TOP_K } from "../../src/report/render.js";
+import type { Browser } from "puppeteer-core";
+import { chromiumPath, collectErrors, launch, skipReason } from "../browser/chromium.js";
 
 let run: RunFiles;
 let truthFile: string;
 let rankFile: string;
 let truthArchs: number[][];
+let browser: Browser | undefined;
 
 /** The data marks of one chart in the HTML: its figure's `pt` circles or `cell` rects. */
 function marks(html: string, chart: string): { declared: number; counted: number } {
@@ -45,7 +52,12 @@ beforeAll(async () => {
   const rank = rankReport(loaded, readTruthTable(truthFile, loaded.structure));
   rankFile = join(run.dir, "rank.json");
   writeFileSync(rankFile, JSON.stringify(rank));
+  if (chromiumPath) browser = await launch();
 }, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+});
 
 describe("bnnas report", () => {
   it("draws every section from a whole run, each chart with the marks its data implies", () => {
@@ -186,4 +198,35 @@ describe("bnnas report", () => {
     expect(result.sections.find((s) => s.id === "final")!.shown).toBe(true);
     expect(existsSync(out)).toBe(true);
   });
+});
+
+describe.skipIf(!chromiumPath)(`the report in Chromium${skipReason ? ` (skipped: ${skipReason})` : ""}`, () => {
+  it("opens with no console error, and each chart holds the marks its data implies", async () => {
+    const out = join(run.dir, "report-browser.html");
+    writeReport({ files: [run.trained, run.search, run.subnet, run.eval, truthFile, rankFile], output: out });
+    const page = await browser!.newPage();
+    const errors = collectErrors(page);
+    await page.setViewport({ width: 1200, height: 900 });
+    await page.goto(`file://${out}`, { waitUntil: "load" });
+    const charts = await page.$$eval("figure[data-chart]", (figs) => figs.map((f) => {
+      const svg = f.querySelector("svg")!.getBoundingClientRect();
+      return { chart: f.getAttribute("data-chart")!, declared: Number(f.getAttribute("data-marks")), drawn: f.querySelectorAll("circle.pt, rect.cell").length, width: svg.width, height: svg.height };
+    }));
+    // What the data implies, read from the files themselves.
+    const history = (getTrainingRecord(readModel(run.trained)) as { history: unknown[] }).history.length;
+    const candidates = loadSupernet(run.trained).structure.layers.reduce((n, l) => n + l.candidates.length, 0);
+    const confusion = (JSON.parse(readFileSync(run.eval, "utf8")) as { confusion?: number[][] }).confusion;
+    const want: Record<string, number> = { "train-supernet-loss": history, "train-supernet-acc": history, heatmap: candidates, pareto: truthArchs.length, truth: truthArchs.length };
+    if (confusion) want.confusion = confusion.length ** 2;
+    for (const [chart, n] of Object.entries(want)) expect(charts.find((c) => c.chart === chart), chart).toMatchObject({ declared: n, drawn: n });
+    for (const c of charts) {
+      expect(c.drawn, c.chart).toBe(c.declared);
+      expect(c.width * c.height, c.chart).toBeGreaterThan(10_000);
+    }
+    // The chosen architecture: one outlined cell per layer of the heatmap.
+    expect(await page.$$eval('figure[data-chart="heatmap"] rect.cell.chosen', (r) => r.length)).toBe(loadSupernet(run.trained).structure.layers.length);
+    await page.screenshot({ path: join(run.dir, "report.png"), fullPage: true });
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 30_000);
 });
