@@ -16,6 +16,7 @@ import { RECENT_WINDOW, type TrainConfig } from "../train/trainer.js";
 import { LR_SCHEDULES, type LrSchedule } from "../train/schedule.js";
 import { SAMPLERS, type SamplerKind } from "../train/sampler.js";
 import { runTraining, type TrainRunRequest, type WeightsMode } from "../pipeline/train-run.js";
+import { PREFETCH_MODES, type PrefetchMode } from "../data/prefetch.js";
 import { LazyProgress } from "../util/progress.js";
 
 /** The options that are TrainConfig fields under the same name take their types from it. */
@@ -37,6 +38,7 @@ interface Options extends NormalizationFlags, DataFlags, Pick<TrainConfig, "epoc
   device: Device;
   threads?: number;
   engine: EngineLayout;
+  prefetch: PrefetchMode;
   pattern?: string;
   json?: boolean;
   quiet?: boolean;
@@ -83,6 +85,7 @@ export function register(program: Command, io: ConsoleIO): void {
     .option("--resume", "continue from the checkpoint of an interrupted run with the same options")
     .addOption(deviceOption())
     .addOption(threadsOption("--threads <n>"))
+    .option("--prefetch <mode>", "where batches are made: worker (a thread, while the step runs), main, or auto (a worker when --threads leaves a core free; measured slower otherwise); the same batches either way", choiceOption("--prefetch", PREFETCH_MODES), "auto" as PrefetchMode)
     .option("--engine <layout>", "fused: the whole step in one onnxruntime session (fastest); blocks: one session per block, created when first sampled (least memory); auto: fused unless the supernet's weights pass 64 MB", choiceOption("--engine", ["auto", "fused", "blocks"] as const), "auto" as const)
     .option("--pattern <regex>", "for foreign supernets: name layer and candidate from initializer names (see score-onnx)")
     .option("--mean <m,...>", "input normalisation mean per channel, for foreign supernets without a manifest (default Fashion-MNIST's 0.286)")
@@ -122,6 +125,7 @@ export function register(program: Command, io: ConsoleIO): void {
         arch: opts.arch,
         data: opts.data,
         dataOptions: dataOpts,
+        prefetch: opts.prefetch,
         holdout: opts.holdout,
         normalize: normalizationOptions(opts),
         pattern: opts.pattern,

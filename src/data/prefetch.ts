@@ -6,6 +6,7 @@
  * augmentation stream, so the batches, and the training run, are bit-identical.
  */
 import { existsSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
@@ -120,12 +121,20 @@ export function workerSource(data: Dataset, norm: Normalization, script: string)
   };
 }
 
+/** Where batches are made: "worker", "main" (this thread), or "auto" (a worker when a core is free for it). */
+export type PrefetchMode = "auto" | "worker" | "main";
+export const PREFETCH_MODES: readonly PrefetchMode[] = ["auto", "worker", "main"];
+
 /**
- * The source training uses: a worker unless `prefetch` is false or the worker script is missing
- * (then batches are made on the main thread, with the same result; `note` says why).
+ * The source training uses. "auto" takes the worker only when the machine has a core that
+ * onnxruntime's `threads` leave free: measured on 2 cores with 2 onnxruntime threads
+ * (scripts/bench-data.ts), a worker competing with onnxruntime's spinning threads added 24-30%
+ * to a step while making the batch on the main thread added 1-2% (makeBatch: 3.5 ms at
+ * 128 x 1x28x28 with augmentation). The batches are the same bytes either way. Without the
+ * compiled worker script, batches are made on the main thread and `note` says why.
  */
-export function openBatchSource(data: Dataset, norm: Normalization, prefetch = true): { source: BatchSource; note?: string } {
-  if (!prefetch) return { source: syncSource(data, norm) };
+export function openBatchSource(data: Dataset, norm: Normalization, mode: PrefetchMode = "auto", threads = availableParallelism()): { source: BatchSource; note?: string } {
+  if (mode === "main" || (mode === "auto" && availableParallelism() <= threads)) return { source: syncSource(data, norm) };
   const script = workerScript();
   if (!script) return { source: syncSource(data, norm), note: "batch prefetching is off: the compiled worker (dist/src/data/batch-worker.js) is missing; run npm run build" };
   return { source: workerSource(data, norm, script) };

@@ -24,7 +24,7 @@ import { reinitializeWeights } from "../ops/init.js";
 import { cudaAvailable, CUDA_HELP, type Device } from "../runtime/ort.js";
 import { splitValidation, type Dataset } from "../data/dataset.js";
 import { loadData, type DataOptions } from "../data/load.js";
-import { openBatchSource } from "../data/prefetch.js";
+import { openBatchSource, type PrefetchMode } from "../data/prefetch.js";
 import { FASHION_MNIST_NORMALIZATION } from "../data/batches.js";
 import type { ImageShape } from "../data/image-decode.js";
 import { createEngine, type EngineLayout } from "../train/engine.js";
@@ -61,8 +61,8 @@ export interface TrainRunRequest {
   data?: string;
   /** Format, cache and strictness of reading `data`; its notes go to onNote. */
   dataOptions?: Omit<DataOptions, "onNote">;
-  /** Prepare batches in a worker thread while a step runs (default true; same result either way). */
-  prefetch?: boolean;
+  /** Where batches are made (default "auto": a worker thread when a core is free for it; the same batches either way). */
+  prefetch?: PrefetchMode;
   /** Training images (or a fraction) kept out as the validation split, chosen by config.seed. */
   holdout?: number;
   /** Input normalisation; default: the manifest's, else Fashion-MNIST's. */
@@ -109,8 +109,8 @@ export interface TrainJob {
   engine?: EngineChoice;
   checkpoint?: { file: string; every: number; resume: boolean; fingerprint: string };
   onStep?: (info: StepInfo) => void;
-  /** Make batches in a worker thread while a step runs (default true; the same batches either way). */
-  prefetch?: boolean;
+  /** Where batches are made (default "auto", see data/prefetch.ts; the same batches either way). */
+  prefetch?: PrefetchMode;
 }
 
 /**
@@ -123,7 +123,7 @@ export async function trainModel(job: TrainJob): Promise<TrainResult> {
     weights: job.weights, bn: config.bn, trainHead: config.trainHead, labelSmoothing: config.labelSmoothing,
     device: job.engine?.device, threads: job.engine?.threads, layout: job.engine?.layout,
   });
-  const { source } = openBatchSource(job.data, job.norm, job.prefetch !== false);
+  const { source } = openBatchSource(job.data, job.norm, job.prefetch, job.engine?.threads);
   try {
     return await train({ model: job.model, file: job.file, structure: job.structure, engine, data: job.data, norm: job.norm, config, checkpoint: job.checkpoint, onStep: job.onStep, batches: source });
   } finally {

@@ -11,7 +11,8 @@ import { join } from "node:path";
 import { loadDataset } from "../../src/data/dataset.js";
 import { loadData } from "../../src/data/load.js";
 import { makeBatch, augmentationFor, FASHION_MNIST_NORMALIZATION } from "../../src/data/batches.js";
-import { workerScript, workerSource } from "../../src/data/prefetch.js";
+import { availableParallelism } from "node:os";
+import { openBatchSource, workerScript, workerSource } from "../../src/data/prefetch.js";
 import { CIFAR10_CLASSES } from "../../src/data/classes.js";
 import { exportSupernet } from "../../src/supernet/export.js";
 import { loadSpace } from "../../src/space/builtins.js";
@@ -51,6 +52,13 @@ describe("worker prefetch", () => {
     } finally {
       await source.close();
     }
+    // "auto" takes the worker only when onnxruntime's threads leave a core free.
+    const cores = availableParallelism();
+    for (const [mode, threads, kind] of [["auto", cores, "sync"], ["auto", cores - 1, cores > 1 ? "worker" : "sync"], ["worker", cores, "worker"], ["main", 1, "sync"]] as const) {
+      const { source: s } = openBatchSource(ds, FASHION_MNIST_NORMALIZATION, mode, threads);
+      expect(s.kind, `${mode} with ${threads} threads`).toBe(kind);
+      await s.close();
+    }
   });
 });
 
@@ -74,10 +82,10 @@ describe("a PNG folder with an IDX subset's pixels", () => {
     expect(Buffer.from(a.images).equals(Buffer.from(b.images))).toBe(true);
     expect(Array.from(a.labels)).toEqual(Array.from(b.labels));
 
-    const run = (data: string, out: string, prefetch: boolean) => runTraining({ supernet, output: join(dir, out), data, dataOptions: { cacheDir: cache }, prefetch, config });
-    const fromPng = await run(png, "png.onnx", true);
-    const fromIdx = await run(idx, "idx.onnx", true);
-    const sync = await run(idx, "sync.onnx", false);
+    const run = (data: string, out: string, prefetch: "worker" | "main") => runTraining({ supernet, output: join(dir, out), data, dataOptions: { cacheDir: cache }, prefetch, config });
+    const fromPng = await run(png, "png.onnx", "worker");
+    const fromIdx = await run(idx, "idx.onnx", "worker");
+    const sync = await run(idx, "sync.onnx", "main");
     expect(fromPng.history.map((h) => h.loss)).toEqual(fromIdx.history.map((h) => h.loss));
     expect(fromPng.finalLoss).toBe(fromIdx.finalLoss);
     expect(sync.finalLoss).toBe(fromIdx.finalLoss);
