@@ -33,4 +33,5 @@ export { extractToFile, type ExtractRequest, type ExtractOutcome } from "./pipel
 export { runDemo, type DemoOptions, type DemoSummary } from "./pipeline/demo.js";
 export { serveModel, type ServeRequest, type Serving } from "./pipeline/serve.js";
 export { buildTruthTable, sampleArchs, type TruthRequest, type TruthLine } from "./pipeline/truth.js";
+export { writeReport, type ReportRequest, type ReportResult } from "./report/report.js";
 export * from "./errors.js";
