@@ -6,7 +6,7 @@
  */
 import { basename } from "node:path";
 import { bootstrap, kendallTau } from "../score/rank-stats.js";
-import { evaluate } from "../search/problem.js";
+import { costsKnown, evaluate } from "../search/problem.js";
 import { formatArch } from "../structure/arch.js";
 import { budget, checkConsistency, chosenArch, currentScores, paretoFront, problemFor, rankStability, sampleArchs, topKPerEpoch } from "./analysis.js";
 import { commandRows } from "./commands.js";
@@ -182,7 +182,9 @@ export function renderReport(inputs: ReportInputs): RenderedReport {
     let body = "";
     let shown = false;
     const vline = limits.maxMacs !== undefined ? { x: limits.maxMacs, name: `budget ${fmt(limits.maxMacs)} MACs` } : undefined;
-    if (inputs.truth && problem) {
+    if (problem && !costsKnown(problem)) {
+      body += missing(`${basename(s!.file)}'s MACs are unknown (${s!.loaded.countProblem ?? "no cost information"}): no cost trade-off.`);
+    } else if (inputs.truth && problem) {
       shown = true;
       const byArch = meanAcc(inputs.truth.rows);
       const pts: ScatterPoint[] = byArch.map((r) => ({ x: evaluate(problem, r.arch).macs, y: r.acc * 100, title: `${formatArch(r.arch)}: ${(r.acc * 100).toFixed(2)}% (${r.seeds} seed(s)), ${fmt(evaluate(problem, r.arch).macs)} MACs` }));
