@@ -21,6 +21,7 @@ export { exactTopK } from "./search/exact.js";
 export { extractSubnet } from "./extract/subnet.js";
 export { readModel, writeModel, decodeModel, encodeModel } from "./model/model-io.js";
 export { loadDataset } from "./data/dataset.js";
+export { loadData, detectFormat, DATA_FORMATS, type DataFormat, type DataOptions } from "./data/load.js";
 export { evaluate } from "./runtime/eval.js";
 export { train, type TrainConfig, type TrainRun, type TrainResult } from "./train/trainer.js";
 export { createEngine, type EngineOptions, type TrainEngine, type StepResult } from "./train/engine.js";
