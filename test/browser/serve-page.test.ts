@@ -55,6 +55,14 @@ function normalised(px: number[][][]): Float32Array {
   return Float32Array.from(px.flatMap((plane, c) => plane.flat().map((p) => (p / 255 - mean[c % mean.length]!) / std[c % std.length]!)));
 }
 
+/** Forgets the last result, so waitResult() waits for the next one rather than returning a stale one. */
+async function arm(): Promise<void> {
+  await page.evaluate(() => {
+    document.body.dataset.state = "waiting";
+    (window as unknown as { bnnasPage: { last: unknown } }).bnnasPage.last = null;
+  });
+}
+
 async function waitResult(): Promise<Last> {
   await page.waitForFunction(() => ["done", "error"].includes(document.body.dataset.state ?? ""), { timeout: 15_000 });
   const status = await page.$eval("#status", (e) => e.textContent);
@@ -96,6 +104,7 @@ describe.skipIf(!chromiumPath)(`the serve page in Chromium${skipReason ? ` (skip
     const file = join(dir, "test-image.png");
     writeFileSync(file, PNG.sync.write(png));
     const input = await page.$("#file");
+    await arm();
     await (input as unknown as { uploadFile(f: string): Promise<void> }).uploadFile(file);
     const last = await waitResult();
     // The image reached the model as itself: the page's pixels are the test image's.
@@ -108,6 +117,7 @@ describe.skipIf(!chromiumPath)(`the serve page in Chromium${skipReason ? ` (skip
 
   it("classifies a drawing in the browser as the server does (1e-4)", async () => {
     await page.click("#clear");
+    await arm();
     const box = (await (await page.$("#draw"))!.boundingBox())!;
     await page.mouse.move(box.x + 80, box.y + 50);
     await page.mouse.down();
@@ -120,9 +130,27 @@ describe.skipIf(!chromiumPath)(`the serve page in Chromium${skipReason ? ` (skip
     expect(errors).toEqual([]);
   }, 30_000);
 
+  it("classifies an image dropped on the page", async () => {
+    // A 56x56 RGB image (larger than the input: the page scales it down) dropped as a file.
+    const png = new PNG({ width: 56, height: 56 });
+    for (let y = 0; y < 56; y++) for (let x = 0; x < 56; x++) png.data.set([(x * 4) % 256, (y * 4) % 256, x > 20 && x < 40 ? 255 : 0, 255], 4 * (y * 56 + x));
+    const bytes = Array.from(PNG.sync.write(png));
+    await arm();
+    await page.evaluate((b: number[]) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([new Uint8Array(b)], "dropped.png", { type: "image/png" }));
+      document.getElementById("drop")!.dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, bytes);
+    const last = await waitResult();
+    expect(last.pixels[0]!.flat().some((p) => p > 0)).toBe(true);
+    await expectAgreement(last);
+    expect(errors).toEqual([]);
+  }, 30_000);
+
   it("refuses an image it cannot decode with a visible message", async () => {
     const file = join(dir, "broken.png");
     writeFileSync(file, Buffer.from("\x89PNG\r\n\x1a\nthis is not an image"));
+    await arm();
     await (await page.$("#file") as unknown as { uploadFile(f: string): Promise<void> }).uploadFile(file);
     await page.waitForFunction(() => document.body.dataset.state === "error", { timeout: 10_000 });
     const status = await page.$eval("#status", (e) => ({ text: e.textContent, visible: (e as HTMLElement).offsetHeight > 0 && getComputedStyle(e).visibility !== "hidden" }));
