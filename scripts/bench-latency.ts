@@ -1,7 +1,7 @@
 /**
  * Latency-table validation, the README's "Latency" numbers.
  *
- *   npm run bench:latency [-- --batches 1,128 --threads 2 --archs 50 --repeats 30 --validate-repeats 20 --space fmnist-small]
+ *   npm run bench:latency [-- --batches 1,128 --threads 2 --archs 50 --repeats 30 --validate-repeats 20 --space fmnist-small --statistic median|min]
  *
  * Per batch: exports the space's supernet, builds a latency table (bnnas latency: every block,
  * interleaved warm medians, per-run overhead, per-network factor from 5 calibration subnets),
@@ -26,6 +26,7 @@ const archs = Number(arg("archs", "50"));
 const repeats = Number(arg("repeats", "30"));
 const validateRepeats = Number(arg("validate-repeats", "20"));
 const space = arg("space", "fmnist-small");
+const statistic = arg("statistic", "median") as "median" | "min";
 
 const dir = mkdtempSync(join(tmpdir(), "bnnas-bench-latency-"));
 const file = join(dir, "supernet.onnx");
@@ -35,12 +36,12 @@ const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 for (const batch of batches) {
   const t0 = performance.now();
-  const table = await buildLatencyTable(loaded, { device: "cpu", threads, batch, repeats, warmup: 5, calibrate: 5, seed: 0 });
+  const table = await buildLatencyTable(loaded, { device: "cpu", threads, batch, repeats, warmup: 5, calibrate: 5, seed: 0, statistic });
   const built = (performance.now() - t0) / 1000;
   const v = await validateLatencyTable(table, loaded, archs, { repeats: validateRepeats, warmup: 5, seed: 1 });
   const e = v.error;
   console.log(
-    `${space} batch ${batch}, ${threads} threads: table ${built.toFixed(0)} s (load ${table.loadavg.map((x) => x.toFixed(1)).join("->")}, factor ${table.correction.factor.toFixed(3)}); ` +
+    `${space} batch ${batch}, ${threads} threads, ${statistic}: table ${built.toFixed(0)} s (load ${table.loadavg.map((x) => x.toFixed(1)).join("->")}, factor ${table.correction.factor.toFixed(3)}); ` +
       `validation of ${v.n} subnets ${v.seconds.toFixed(0)} s (load ${v.loadavg.map((x) => x.toFixed(1)).join("->")})`,
   );
   console.log(

@@ -9,14 +9,14 @@ import type { ConsoleIO } from "../util/io.js";
 import { existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { OutputError, UsageError } from "../errors.js";
-import { deviceOption, intOption, threadsOption, checkOutputIsNotInput } from "./options.js";
+import { choiceOption, deviceOption, intOption, threadsOption, checkOutputIsNotInput } from "./options.js";
 import { LazyProgress } from "../util/progress.js";
 import { writeFileAtomic } from "../util/atomic.js";
 import { formatArch } from "../structure/arch.js";
 import { openSupernet } from "../extract/from-file.js";
 import type { Device } from "../runtime/ort.js";
 import { buildLatencyTable, cpuDescription } from "../latency/build.js";
-import { checkTable, latencyColumns, readLatencyTable, type LatencyTable } from "../latency/table.js";
+import { checkTable, latencyColumns, readLatencyTable, LATENCY_STATISTICS, type LatencyStatistic, type LatencyTable } from "../latency/table.js";
 import { validateLatencyTable, type ValidationReport } from "../latency/validate.js";
 
 interface Options {
@@ -27,6 +27,7 @@ interface Options {
   repeats: number;
   warmup: number;
   calibrate: number;
+  statistic: LatencyStatistic;
   seed: number;
   validate?: number;
   force?: boolean;
@@ -39,11 +40,11 @@ const pct = (x: number) => `${x >= 0 ? "+" : ""}${(100 * x).toFixed(1)}%`;
 
 function describeTable(t: LatencyTable, file: string, structure: ReturnType<typeof openSupernet>["structure"]): string {
   const cols = latencyColumns(t, structure, file);
-  const lines = [`latency table (${t.device}, ${t.threads} threads, batch ${t.batch}, onnxruntime ${t.onnxruntime}, ${t.cpu}); warm medians in ms, spread p10-p90:`];
+  const lines = [`latency table (${t.device}, ${t.threads} threads, batch ${t.batch}, onnxruntime ${t.onnxruntime}, ${t.cpu}); warm ${t.statistic === "median" ? "medians" : "minima"} in ms, spread p10-p90:`];
   const entry = (key: string) => t.blocks[key]!;
   const row = (label: string, key: string) => {
     const e = entry(key);
-    lines.push(`  ${label.padEnd(26)} ${e.empty ? "0 (empty: nothing to run)" : `${ms(e.median).padStart(8)}  (${ms(e.p10)}-${ms(e.p90)})`}`);
+    lines.push(`  ${label.padEnd(26)} ${e.empty ? "0 (empty: nothing to run)" : `${ms(e[t.statistic]).padStart(8)}  (${ms(e.p10)}-${ms(e.p90)})`}`);
   };
   row("stem", "stem");
   structure.layers.forEach((layer, l) => {
@@ -51,7 +52,7 @@ function describeTable(t: LatencyTable, file: string, structure: ReturnType<type
     if (t.blocks[`fixed.${l}`]) row(`fixed after ${layer.label}`, `fixed.${l}`);
   });
   row("head", "head");
-  lines.push(`  per-run overhead ${ms(t.overhead.median)} ms (paid once by a network, subtracted from each block); per-network correction x${t.correction.factor.toFixed(3)} (median of measured/summed over ${t.correction.archs.length} whole subnets)`);
+  lines.push(`  per-run overhead ${ms(t.overhead[t.statistic])} ms (paid once by a network, subtracted from each block); per-network correction x${t.correction.factor.toFixed(3)} (median of measured/summed over ${t.correction.archs.length} whole subnets)`);
   const fastest = cols.perCandidate.reduce((s, l) => s + Math.min(...l), cols.fixed);
   const slowest = cols.perCandidate.reduce((s, l) => s + Math.max(...l), cols.fixed);
   lines.push(`  predicted whole networks: fastest ${ms(fastest)} ms, slowest ${ms(slowest)} ms`);
@@ -84,6 +85,7 @@ export function register(program: Command, io: ConsoleIO): void {
     .option("--repeats <n>", "timed rounds (each round runs every block once, in a fresh order)", intOption("--repeats", 1, 100000), 30)
     .option("--warmup <n>", "untimed rounds first", intOption("--warmup", 1, 100000), 5)
     .option("--calibrate <n>", "random whole subnets timed with the blocks for the per-network correction (0: none)", intOption("--calibrate", 0, 1000), 5)
+    .option("--statistic <s>", "what predictions use of each block's samples: median, or min on a machine loaded beyond its cores", choiceOption("--statistic", LATENCY_STATISTICS), "median")
     .option("--validate <n>", "instead of measuring a table: time N random subnets and compare them with TABLE's predictions", intOption("--validate", 2, 100000))
     .option("--seed <n>", "seed of the interleaving order and the random subnets", intOption("--seed", 0, 2 ** 32 - 1), 0)
     .option("--force", "with --validate: use a table measured for another device, thread count, batch or CPU")
@@ -121,6 +123,7 @@ export function register(program: Command, io: ConsoleIO): void {
         repeats: opts.repeats,
         warmup: opts.warmup,
         calibrate: opts.calibrate,
+        statistic: opts.statistic,
         seed: opts.seed,
         onProgress,
       });

@@ -16,7 +16,7 @@ import { streamFor } from "../util/random.js";
 import type { SupernetStructure } from "../structure/structure.js";
 import { latencyBlocks } from "./blocks.js";
 import { timeModels, timingStats, withTinyOutput, ZERO_STATS, type Timed } from "./measure.js";
-import { LATENCY_TABLE_FORMAT, predictLatency, structureFingerprint, type BlockEntry, type LatencyTable } from "./table.js";
+import { LATENCY_TABLE_FORMAT, predictLatency, structureFingerprint, type BlockEntry, type LatencyStatistic, type LatencyTable } from "./table.js";
 
 export interface LatencyOptions {
   device: Device;
@@ -31,6 +31,8 @@ export interface LatencyOptions {
 }
 
 export interface BuildOptions extends LatencyOptions {
+  /** What predictions use of each block's samples (default median; see LatencyTable.statistic). */
+  statistic?: LatencyStatistic;
   /** Random whole subnets timed for the per-network correction (0: no correction). */
   calibrate: number;
 }
@@ -129,10 +131,11 @@ export async function buildLatencyTable(loaded: LoadedSupernet, options: BuildOp
     loadavg: [load0, load1],
     overhead: timingStats(samples[timedBlocks.length]!),
     correction: { factor: 1, archs: calibration, ratios: [] },
+    statistic: options.statistic ?? "median",
     blocks: entries,
   };
   // Each calibration subnet measured over its uncorrected sum (the factor is 1 still); the factor is their median.
-  const ratios = calibration.map((a, i) => timingStats(samples[timedBlocks.length + 1 + i]!).median / predictLatency(table, structure, a));
+  const ratios = calibration.map((a, i) => timingStats(samples[timedBlocks.length + 1 + i]!)[table.statistic] / predictLatency(table, structure, a));
   table.correction = { factor: ratios.length === 0 ? 1 : timingStats(ratios).median, archs: calibration, ratios };
   return table;
 }

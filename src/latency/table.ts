@@ -6,7 +6,8 @@
  * another supernet or another runtime configuration, and how sums of blocks are corrected into
  * whole-network latencies (a per-run overhead and a per-network factor, both measured).
  *
- * Prediction: factor * (overhead + sum over the network's blocks of max(0, median - overhead)).
+ * Prediction: factor * (overhead + sum over the network's blocks of max(0, median - overhead)),
+ * with the table's `statistic` in place of the median where it says `min` (see below).
  * Each block was timed as its own session run, so each paid the per-run overhead that a whole
  * network pays once. The factor is a multiplier rather than an added constant so that a
  * prediction can never turn negative, and it scales the per-block columns of a search problem
@@ -56,9 +57,19 @@ export interface LatencyTable {
    * miss (fusions and layout changes across block borders, caches). 1 with no calibration.
    */
   correction: { factor: number; archs: number[][]; ratios: number[] };
+  /**
+   * Which statistic of the samples predictions use: `median` (the default), or `min`, for a
+   * machine loaded beyond its cores, where most samples are preempted and the median measures
+   * the load rather than the model; the least-disturbed sample then is the repeatable one.
+   * Validation compares with the same statistic of each whole subnet.
+   */
+  statistic: LatencyStatistic;
   /** Keyed by block: `stem`, `layer<l>.<position>.<name>`, `fixed.<l>`, `head`. */
   blocks: Record<string, BlockEntry>;
 }
+
+export type LatencyStatistic = "median" | "min";
+export const LATENCY_STATISTICS: readonly LatencyStatistic[] = ["median", "min"];
 
 export const candidateKey = (l: number, position: number, name: string) => `layer${l}.${position}.${name}`;
 
@@ -76,12 +87,12 @@ export function structureFingerprint(structure: SupernetStructure): string {
   return createHash("sha256").update(JSON.stringify(canonical)).digest("hex").slice(0, 16);
 }
 
-/** A block's own work: its median less the per-run overhead it paid as a session of its own. */
-const work = (table: LatencyTable, e: BlockEntry) => (e.empty ? 0 : Math.max(0, e.median - table.overhead.median));
+/** A block's own work: its median (or min) less the per-run overhead it paid as a session of its own. */
+const work = (table: LatencyTable, e: BlockEntry) => (e.empty ? 0 : Math.max(0, e[table.statistic] - table.overhead[table.statistic]));
 
 /** Before the correction factor: the per-run overhead once, and every block outside the choice layers. */
 export function uncorrectedFixed(table: LatencyTable): number {
-  let t = table.overhead.median;
+  let t = table.overhead[table.statistic];
   for (const [key, e] of Object.entries(table.blocks)) if (!key.startsWith("layer")) t += work(table, e);
   return t;
 }
@@ -218,6 +229,7 @@ export function readLatencyTable(file: string): LatencyTable {
     seed: required(o, "seed", at, (v, p) => asInt(v, p, 0, 2 ** 32)),
     loadavg: [load[0]!, load[1]!],
     overhead: required(o, "overhead", at, readStats),
+    statistic: (optional(o, "statistic", at, (v, p) => asString(v, p, /^(median|min)$/, "median or min")) ?? "median") as LatencyStatistic,
     correction: {
       factor: required(corr, "factor", corrAt, (v, p) => asNumber(v, p, 0, Infinity, true)),
       archs: required(corr, "archs", corrAt, (v, p) => asArray(v, p)).map((a, i) => asArray(a, corrAt.key("archs").index(i)).map((x, j) => asInt(x, corrAt.key("archs").index(i).index(j), 0, 1 << 20))),

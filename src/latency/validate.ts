@@ -18,7 +18,7 @@ export interface ValidationRow {
   measured: number;
   /** (predicted - measured) / measured. */
   error: number;
-  /** The measured subnet's 10th-90th percentile spread over rounds (ms). */
+  /** measured: the table's statistic (median or min) of the subnet's samples; p10-p90: their spread (ms). */
   p10: number;
   p90: number;
 }
@@ -53,7 +53,8 @@ export async function validateLatencyTable(table: LatencyTable, loaded: LoadedSu
   const rows = archs.map((arch, i) => {
     const s = timingStats(samples[i]!);
     const predicted = predictLatency(table, loaded.structure, arch);
-    return { arch, predicted, measured: s.median, error: (predicted - s.median) / s.median, p10: s.p10, p90: s.p90 };
+    const measured = s[table.statistic];
+    return { arch, predicted, measured, error: (predicted - measured) / measured, p10: s.p10, p90: s.p90 };
   });
   const errs = rows.map((r) => r.error).sort((a, b) => a - b);
   const q = (p: number) => {

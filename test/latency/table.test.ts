@@ -24,7 +24,7 @@ function syntheticTable(): LatencyTable {
     format: LATENCY_TABLE_FORMAT, unit: "ms",
     supernet: { file: "s.onnx", sha256: "0".repeat(64), space: "fmnist-small", fingerprint: structureFingerprint(structure) },
     device: "cpu", threads: 2, batch: 1, onnxruntime: "1.30.0", cpu: "Some CPU x 2", platform: "linux x64", measuredAt: "2026-12-04T00:00:00Z",
-    repeats: 3, warmup: 1, seed: 0, loadavg: [0.1, 0.2], overhead: stats(0.5), correction: { factor: 2, archs: [[0, 0, 0, 0, 0, 0]], ratios: [2] }, blocks,
+    repeats: 3, warmup: 1, seed: 0, loadavg: [0.1, 0.2], overhead: stats(0.5), statistic: "median", correction: { factor: 2, archs: [[0, 0, 0, 0, 0, 0]], ratios: [2] }, blocks,
   };
 }
 
@@ -43,6 +43,14 @@ describe("latency table", () => {
     const f = fastest(p);
     expect(f.arch).toEqual([0, 0, 6, 0, 6, 6]);
     expect(f.latency).toBeCloseTo(2 * (2.5 + 9.5 + 19.5 + 39.5), 10);
+  });
+
+  it("with statistic min, predictions use each block's fastest sample instead of its median", () => {
+    const t = syntheticTable();
+    for (const e of [...Object.values(t.blocks), t.overhead]) e.min = e.median / 2;
+    const median = predictLatency(t, structure, [1, 4, 6, 2, 5, 0]);
+    t.statistic = "min";
+    expect(predictLatency(t, structure, [1, 4, 6, 2, 5, 0])).toBeCloseTo(median / 2, 10);
   });
 
   it("refuses another supernet, device, threads, batch or CPU, naming each reason; force accepts", () => {
