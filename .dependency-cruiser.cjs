@@ -19,11 +19,13 @@ const LAYERS = {
   runtime: ["supernet", "data", "model", "onnx", "structure", "util"],
   extract: ["supernet", "opset", "model", "onnx", "structure", "util"],
   train: ["runtime", "score", "supernet", "data", "autodiff", "opset", "model", "onnx", "structure", "util"],
+  // Architecture-level indicators (zero-cost proxies, ensembles): they run paths, so they sit above train/extract/runtime.
+  proxy: ["train", "extract", "runtime", "search", "score", "supernet", "data", "autodiff", "opset", "model", "onnx", "structure", "util"],
   latency: ["runtime", "extract", "search", "score", "supernet", "opset", "model", "onnx", "structure", "util"],
   // The HTML report: below pipeline, so the demo can write one.
   report: ["train", "extract", "runtime", "search", "score", "supernet", "space", "ops", "data", "autodiff", "opset", "model", "onnx", "structure", "util"],
-  pipeline: ["latency", "report", "train", "extract", "runtime", "search", "score", "supernet", "space", "ops", "data", "autodiff", "opset", "model", "onnx", "structure", "util"],
-  cli: ["pipeline", "latency", "report", "train", "extract", "runtime", "search", "score", "supernet", "space", "ops", "data", "autodiff", "opset", "model", "onnx", "structure", "util"],
+  pipeline: ["proxy", "latency", "report", "train", "extract", "runtime", "search", "score", "supernet", "space", "ops", "data", "autodiff", "opset", "model", "onnx", "structure", "util"],
+  cli: ["pipeline", "proxy", "latency", "report", "train", "extract", "runtime", "search", "score", "supernet", "space", "ops", "data", "autodiff", "opset", "model", "onnx", "structure", "util"],
 };
 
 const layerRules = Object.entries(LAYERS).map(([layer, allowed]) => ({

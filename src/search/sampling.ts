@@ -27,7 +27,7 @@ export function firstSightings(p: SearchProblem, constraints: Constraints): (arc
     if (seen.has(key)) return undefined;
     seen.add(key);
     const e = evaluate(p, arch);
-    return feasible(constraints, e.macs, e.params) ? e : undefined;
+    return feasible(constraints, e) ? e : undefined;
   };
 }
 
