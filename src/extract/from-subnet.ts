@@ -19,13 +19,10 @@ export interface SubnetCopy {
   fold?: FoldResult;
 }
 
-/** A deployable copy of `model` (a subnet); `arch`, when given, must be the manifest's. */
-export function copySubnet(model: ModelProto, file: string, options: { foldBn?: boolean; arch?: readonly number[] } = {}): SubnetCopy {
+/** A deployable copy of `model` (a subnet). */
+export function copySubnet(model: ModelProto, file: string, options: { foldBn?: boolean } = {}): SubnetCopy {
   if (isQuantized(model)) throw new InputFileError(file, "is already quantized; start from the float model");
   const manifest = readSubnetManifest(model, file);
-  if (options.arch && manifest && options.arch.join(",") !== manifest.arch.join(",")) {
-    throw new InputFileError(file, (o) => `is the subnet ${manifest.arch.join(",")}, not ${options.arch!.join(",")}; drop ${o("arch")}, or pass the supernet to extract another path`);
-  }
   const copy = cloneForEditing(model);
   const graph = copy.graph!;
   inferenceModeBatchNorms(graph);

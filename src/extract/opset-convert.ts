@@ -39,7 +39,7 @@ export class OpsetConversionError extends BnnasError {
 
 /** The model's opset of the default domain ("" or "ai.onnx"); 1 when it imports none (as the spec says). */
 export function modelOpset(model: ModelProto): number {
-  const entry = model.opsetImport.find((o) => o.domain === "" || o.domain === "ai.onnx");
+  const entry = model.opsetImport.find((o) => !o.domain || o.domain === "ai.onnx");
   return entry ? Number(entry.version) : 1;
 }
 
@@ -54,7 +54,7 @@ const label = (n: NodeProto) => n.name || n.output[0] || n.opType;
 
 /**
  * Rewrites `model` in place to opset `target` of the default domain (see the file comment).
- * A model already at `target` keeps its nodes; its IR version is still set to the target's.
+ * A model already at `target` is left as it is.
  */
 export function convertOpset(model: ModelProto, target: number, file?: string): OpsetConversion {
   const graph = model.graph!;
@@ -116,7 +116,9 @@ export function convertOpset(model: ModelProto, target: number, file?: string): 
     // Initializers and Constant nodes only the old forms read (Clip's shared min/max) go.
     pruneGraph(graph);
   }
-  const entry = model.opsetImport.find((o) => o.domain === "" || o.domain === "ai.onnx");
+  if (from === target) return { from, to: target, rewritten };
+  // An entry copied by spreading has lost protobufjs's prototype default: no domain is the default domain.
+  const entry = model.opsetImport.find((o) => !o.domain || o.domain === "ai.onnx");
   if (entry) entry.version = target;
   else model.opsetImport.push({ domain: "", version: target });
   model.irVersion = IR_FOR_OPSET[target] ?? model.irVersion;

@@ -13,7 +13,7 @@ import { copySubnet } from "../extract/from-subnet.js";
 import { readModel } from "../model/model-io.js";
 import { modelKind } from "../supernet/model-kind.js";
 import type { FoldResult } from "../extract/batchnorm.js";
-import { writeSubnetManifest, type SubnetManifest } from "../supernet/subnet-manifest.js";
+import { readSubnetManifest, writeSubnetManifest, type SubnetManifest } from "../supernet/subnet-manifest.js";
 import { convertOpset, MAX_OPSET, MIN_OPSET, modelOpset, type OpsetConversion } from "../extract/opset-convert.js";
 import { calibrationTensors, quantizeQdq, QUANTIZE_MIN_OPSET, type ActivationType, type QuantizeResult, type Range } from "../extract/quantize.js";
 import { writeQuantizationRecord, type QuantizationRecord } from "../extract/deploy-info.js";
@@ -28,8 +28,8 @@ import { modelInput } from "../runtime/eval.js";
 
 export interface ExtractRequest {
   /**
-   * Mask positions, or their text form `3,1,6,...` (-1 = identity). Required for a supernet; for a
-   * subnet (a trained model to fold, convert or quantize) optional, and when given its own.
+   * Mask positions, or their text form `3,1,6,...` (-1 = identity). Required for a supernet; absent
+   * for a subnet (a trained model to fold, convert or quantize).
    */
   arch?: string | readonly number[];
   output: string;
@@ -119,7 +119,15 @@ function extractModel(file: string, req: ExtractRequest, foldBn: boolean): Extra
   } catch (e) {
     if (e instanceof InputFileError && !(e instanceof ModelFormatError)) {
       const model = readModel(file);
-      if (modelKind(model) === "subnet") return fromSubnet(model, file, req, foldBn);
+      if (modelKind(model) === "subnet") {
+        // --arch picks a path of a supernet; a subnet is deployed as it is.
+        if (req.arch !== undefined) {
+          const m = readSubnetManifest(model, file);
+          const what = m ? `a subnet bnnas extracted (arch ${m.arch.join(",")})` : "a subnet (a single input, no mask inputs)";
+          throw new InputFileError(file, (o) => `is ${what}, not a supernet; pass the supernet it came from, or drop ${o("arch")} to fold, convert or quantize this subnet`);
+        }
+        return fromSubnet(model, file, req, foldBn);
+      }
     }
     throw e;
   }
@@ -131,12 +139,7 @@ function extractModel(file: string, req: ExtractRequest, foldBn: boolean): Extra
 }
 
 function fromSubnet(model: ModelProto, file: string, req: ExtractRequest, foldBn: boolean): Extracted {
-  let arch: number[] | undefined;
-  if (typeof req.arch === "string") {
-    arch = req.arch.split(",").map((v) => Number(v.trim()));
-    if (arch.some((v) => !Number.isInteger(v))) throw new OptionError("arch", (o) => `${o} '${req.arch}' is not a list of whole numbers`);
-  } else if (req.arch) arch = [...req.arch];
-  const copy = copySubnet(model, file, { foldBn, arch });
+  const copy = copySubnet(model, file, { foldBn });
   const opset = convertOpset(copy.model, req.opset ?? modelOpset(copy.model), file);
   const normalize = req.normalize ?? copy.manifest?.input.normalize;
   return { model: copy.model, ...(copy.manifest ? { manifest: copy.manifest } : {}), ...(copy.fold ? { fold: copy.fold } : {}), removedNodes: 0, opset, ...(normalize ? { normalize } : {}) };

@@ -128,9 +128,10 @@ describe("deploying a trained subnet", () => {
       expect(r.err.trim().split("\n"), flags.join(" ")).toHaveLength(1);
       expect(existsSync(out), flags.join(" ")).toBe(false);
     }
-    // A supernet needs a path; a subnet refuses another one.
+    // A supernet needs a path; a subnet takes none; a quantized model is not requantized.
     expect((await run(["extract-subnet", supernet, "-o", file("bad.onnx")])).err).toMatch(/is a supernet: pass --arch A/);
-    expect((await run(["extract-subnet", trained, "--arch", "0,0,0,0,0,0", "-o", file("bad.onnx")])).err).toMatch(/is the subnet 0,0,6,0,6,6, not 0,0,0,0,0,0/);
+    expect((await run(["extract-subnet", trained, "--arch", "0,0,6,0,6,6", "-o", file("bad.onnx")])).err).toMatch(/is a subnet bnnas extracted \(arch 0,0,6,0,6,6\), not a supernet; pass the supernet it came from, or drop --arch to fold, convert or quantize this subnet/);
+    expect((await run(["extract-subnet", file("int8.onnx"), "--opset", "13", "-o", file("bad.onnx")])).err).toMatch(/int8\.onnx: is already quantized; start from the float model/);
     expect(existsSync(file("bad.onnx"))).toBe(false);
   });
 });

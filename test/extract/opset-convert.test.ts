@@ -10,6 +10,7 @@ import { extractToFile } from "../../src/pipeline/extract.js";
 import { openSupernet } from "../../src/extract/from-file.js";
 import { convertOpset, modelOpset, OpsetConversionError } from "../../src/extract/opset-convert.js";
 import { OPSET_FORMS } from "../../src/extract/opset-forms.js";
+import { cloneForEditing } from "../../src/onnx/clone.js";
 import { knownOps } from "../../src/opset/registry.js";
 import { GraphBuilder, valueInfo } from "../../src/onnx/builder.js";
 import { make, type ModelProto } from "../../src/onnx/proto.js";
@@ -163,6 +164,15 @@ describe("extract-subnet --opset", () => {
     const m = softmax(-1);
     convertOpset(m, 11);
     expect(m.graph!.node[0]!.attribute.map((a) => [a.name, Number(a.i)])).toEqual([["axis", 2]]);
+  });
+
+  it("keeps one default-domain opset entry for a PyTorch export (copied entries lose protobuf's default domain)", () => {
+    const m = cloneForEditing(readModel(join(FIXTURES_DIR, "extract", "matrix.onnx")));
+    const before = m.opsetImport.length;
+    convertOpset(m, 17);
+    expect(m.opsetImport.length).toBe(before);
+    convertOpset(m, 10);
+    expect(m.opsetImport.filter((o) => !o.domain || o.domain === "ai.onnx").map((o) => Number(o.version))).toEqual([10]);
   });
 
   it("has a form entry for every op type bnnas knows (a new op cannot be converted blindly)", () => {
