@@ -7,7 +7,9 @@
  *   sync    makeBatch on the main thread before each step (what training did before prefetching);
  *   worker  makeBatch in the prefetch worker while the previous step runs (what training does now).
  * Each row prints the median ms/step of each source over the rounds and the overhead over `none`
- * (targets: worker <= 5% at 1x28x28, <= 10% at 3x64x64). Also timed: decoding an image folder
+ * (targets: <= 5% at 1x28x28, <= 10% at 3x64x64), and `data_ms`: the median time makeBatch takes
+ * on the main thread (sync), as a share of the step (`data_pct`), which is less exposed to the
+ * machine's load than the difference of two step times. Also timed: decoding an image folder
  * (JPEG 96x96 -> 64x64) into the cache, and loading it back from the cache.
  *
  *   node dist/scripts/bench-data.js [--batch 128] [--steps 20] [--rounds 3] [--threads 2] [--rows 28,64]
@@ -58,19 +60,30 @@ async function row(name: string, space: SpaceSpec, data: Dataset): Promise<Recor
   const script = workerScript();
   if (!script) throw new Error("the compiled worker is missing: run npm run build");
   const times: Record<"none" | "sync" | "worker", number[]> = { none: [], sync: [], worker: [] };
+  const dataMs: number[] = [];
+  /** The sync source, timing each makeBatch. */
+  const timedSync = (): BatchSource => {
+    const inner = syncSource(data, norm);
+    return { kind: "sync", close: inner.close, get: (req) => {
+      const t = performance.now();
+      const b = inner.get(req);
+      dataMs.push(performance.now() - t);
+      return b;
+    } };
+  };
+  // One source of each kind for the whole row, as one training run has: the worker starts and
+  // warms up (JIT) once, in round 0, which is not counted.
+  const sources = { none: constantSource(data, norm), sync: timedSync(), worker: workerSource(data, norm, script) };
   try {
     for (let r = 0; r < rounds + 1; r++) {
+      if (r === 1) dataMs.length = 0;
       for (const kind of ["none", "sync", "worker"] as const) {
-        const source = kind === "none" ? constantSource(data, norm) : kind === "sync" ? syncSource(data, norm) : workerSource(data, norm, script);
-        try {
-          const res = await train({ model: loaded.model, file, structure: loaded.structure, engine, data, norm, config: { ...config, seed: r }, batches: source });
-          if (r > 0) times[kind].push(res.msPerStep); // round 0 warms up
-        } finally {
-          await source.close();
-        }
+        const res = await train({ model: loaded.model, file, structure: loaded.structure, engine, data, norm, config: { ...config, seed: r }, batches: sources[kind] });
+        if (r > 0) times[kind].push(res.msPerStep);
       }
     }
   } finally {
+    for (const s of Object.values(sources)) await s.close();
     await engine.release();
   }
   const none = median(times.none);
@@ -80,6 +93,7 @@ async function row(name: string, space: SpaceSpec, data: Dataset): Promise<Recor
     row: name, shape: `${data.channels}x${data.height}x${data.width}`, batch,
     none_ms: +none.toFixed(2), sync_ms: +sync.toFixed(2), worker_ms: +worker.toFixed(2),
     sync_overhead_pct: +(100 * (sync / none - 1)).toFixed(2), worker_overhead_pct: +(100 * (worker / none - 1)).toFixed(2),
+    data_ms: +median(dataMs).toFixed(3), data_pct: +(100 * median(dataMs) / none).toFixed(2), threads,
   };
 }
 

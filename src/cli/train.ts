@@ -85,7 +85,7 @@ export function register(program: Command, io: ConsoleIO): void {
     .option("--resume", "continue from the checkpoint of an interrupted run with the same options")
     .addOption(deviceOption())
     .addOption(threadsOption("--threads <n>"))
-    .option("--prefetch <mode>", "where batches are made: worker (a thread, while the step runs), main, or auto (a worker when --threads leaves a core free; measured slower otherwise); the same batches either way", choiceOption("--prefetch", PREFETCH_MODES), "auto" as PrefetchMode)
+    .option("--prefetch <mode>", "where batches are made: worker (a thread, while the step runs) or main (between steps: one thread fewer competing with onnxruntime); the same batches either way", choiceOption("--prefetch", PREFETCH_MODES), "worker" as PrefetchMode)
     .option("--engine <layout>", "fused: the whole step in one onnxruntime session (fastest); blocks: one session per block, created when first sampled (least memory); auto: fused unless the supernet's weights pass 64 MB", choiceOption("--engine", ["auto", "fused", "blocks"] as const), "auto" as const)
     .option("--pattern <regex>", "for foreign supernets: name layer and candidate from initializer names (see score-onnx)")
     .option("--mean <m,...>", "input normalisation mean per channel, for foreign supernets without a manifest (default Fashion-MNIST's 0.286)")

@@ -6,7 +6,6 @@
  * augmentation stream, so the batches, and the training run, are bit-identical.
  */
 import { existsSync } from "node:fs";
-import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
@@ -121,20 +120,20 @@ export function workerSource(data: Dataset, norm: Normalization, script: string)
   };
 }
 
-/** Where batches are made: "worker", "main" (this thread), or "auto" (a worker when a core is free for it). */
-export type PrefetchMode = "auto" | "worker" | "main";
-export const PREFETCH_MODES: readonly PrefetchMode[] = ["auto", "worker", "main"];
+/** Where batches are made: in a worker thread while the step runs, or on the main thread between steps. */
+export type PrefetchMode = "worker" | "main";
+export const PREFETCH_MODES: readonly PrefetchMode[] = ["worker", "main"];
 
 /**
- * The source training uses. "auto" takes the worker only when the machine has a core that
- * onnxruntime's `threads` leave free: measured on 2 cores with 2 onnxruntime threads
- * (scripts/bench-data.ts), a worker competing with onnxruntime's spinning threads added 24-30%
- * to a step while making the batch on the main thread added 1-2% (makeBatch: 3.5 ms at
- * 128 x 1x28x28 with augmentation). The batches are the same bytes either way. Without the
- * compiled worker script, batches are made on the main thread and `note` says why.
+ * The source training uses (default: the worker). Either way a batch costs little (makeBatch:
+ * 0.5-0.6 ms for 128 x 1x28x28 with augmentation, under 0.2% of a step, scripts/bench-data.ts);
+ * the worker takes even that off the step, at the price of one more thread competing with
+ * onnxruntime's on a machine without a free core ("main" avoids that). The batches are the same
+ * bytes either way. Without the compiled worker script, batches are made on the main thread and
+ * `note` says why.
  */
-export function openBatchSource(data: Dataset, norm: Normalization, mode: PrefetchMode = "auto", threads = availableParallelism()): { source: BatchSource; note?: string } {
-  if (mode === "main" || (mode === "auto" && availableParallelism() <= threads)) return { source: syncSource(data, norm) };
+export function openBatchSource(data: Dataset, norm: Normalization, mode: PrefetchMode = "worker"): { source: BatchSource; note?: string } {
+  if (mode === "main") return { source: syncSource(data, norm) };
   const script = workerScript();
   if (!script) return { source: syncSource(data, norm), note: "batch prefetching is off: the compiled worker (dist/src/data/batch-worker.js) is missing; run npm run build" };
   return { source: workerSource(data, norm, script) };

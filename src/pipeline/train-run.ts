@@ -61,7 +61,7 @@ export interface TrainRunRequest {
   data?: string;
   /** Format, cache and strictness of reading `data`; its notes go to onNote. */
   dataOptions?: Omit<DataOptions, "onNote">;
-  /** Where batches are made (default "auto": a worker thread when a core is free for it; the same batches either way). */
+  /** Where batches are made (default "worker": a thread, while the step runs; the same batches either way). */
   prefetch?: PrefetchMode;
   /** Training images (or a fraction) kept out as the validation split, chosen by config.seed. */
   holdout?: number;
@@ -109,7 +109,7 @@ export interface TrainJob {
   engine?: EngineChoice;
   checkpoint?: { file: string; every: number; resume: boolean; fingerprint: string };
   onStep?: (info: StepInfo) => void;
-  /** Where batches are made (default "auto", see data/prefetch.ts; the same batches either way). */
+  /** Where batches are made (default "worker", see data/prefetch.ts; the same batches either way). */
   prefetch?: PrefetchMode;
 }
 
@@ -123,7 +123,7 @@ export async function trainModel(job: TrainJob): Promise<TrainResult> {
     weights: job.weights, bn: config.bn, trainHead: config.trainHead, labelSmoothing: config.labelSmoothing,
     device: job.engine?.device, threads: job.engine?.threads, layout: job.engine?.layout,
   });
-  const { source } = openBatchSource(job.data, job.norm, job.prefetch, job.engine?.threads);
+  const { source } = openBatchSource(job.data, job.norm, job.prefetch);
   try {
     return await train({ model: job.model, file: job.file, structure: job.structure, engine, data: job.data, norm: job.norm, config, checkpoint: job.checkpoint, onStep: job.onStep, batches: source });
   } finally {
