@@ -27,6 +27,7 @@ const repeats = Number(arg("repeats", "30"));
 const validateRepeats = Number(arg("validate-repeats", "20"));
 const space = arg("space", "fmnist-small");
 const statistic = arg("statistic", "median") as "median" | "min";
+const sampleMs = Number(arg("sample-ms", "2"));
 
 const dir = mkdtempSync(join(tmpdir(), "bnnas-bench-latency-"));
 const file = join(dir, "supernet.onnx");
@@ -36,12 +37,12 @@ const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 for (const batch of batches) {
   const t0 = performance.now();
-  const table = await buildLatencyTable(loaded, { device: "cpu", threads, batch, repeats, warmup: 5, calibrate: 5, seed: 0, statistic });
+  const table = await buildLatencyTable(loaded, { device: "cpu", threads, batch, repeats, warmup: 5, calibrate: Number(arg("calibrate", "5")), seed: 0, statistic, sampleMs });
   const built = (performance.now() - t0) / 1000;
   const v = await validateLatencyTable(table, loaded, archs, { repeats: validateRepeats, warmup: 5, seed: 1 });
   const e = v.error;
   console.log(
-    `${space} batch ${batch}, ${threads} threads, ${statistic}: table ${built.toFixed(0)} s (load ${table.loadavg.map((x) => x.toFixed(1)).join("->")}, factor ${table.correction.factor.toFixed(3)}); ` +
+    `${space} batch ${batch}, ${threads} threads, ${statistic} of ${sampleMs} ms samples: table ${built.toFixed(0)} s (load ${table.loadavg.map((x) => x.toFixed(1)).join("->")}, factor ${table.correction.factor.toFixed(3)}); ` +
       `validation of ${v.n} subnets ${v.seconds.toFixed(0)} s (load ${v.loadavg.map((x) => x.toFixed(1)).join("->")})`,
   );
   console.log(

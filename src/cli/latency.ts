@@ -9,7 +9,7 @@ import type { ConsoleIO } from "../util/io.js";
 import { existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { OutputError, UsageError } from "../errors.js";
-import { choiceOption, deviceOption, intOption, threadsOption, checkOutputIsNotInput } from "./options.js";
+import { choiceOption, deviceOption, floatOption, intOption, threadsOption, checkOutputIsNotInput } from "./options.js";
 import { LazyProgress } from "../util/progress.js";
 import { writeFileAtomic } from "../util/atomic.js";
 import { formatArch } from "../structure/arch.js";
@@ -28,6 +28,7 @@ interface Options {
   warmup: number;
   calibrate: number;
   statistic: LatencyStatistic;
+  sampleMs: number;
   seed: number;
   validate?: number;
   force?: boolean;
@@ -86,6 +87,7 @@ export function register(program: Command, io: ConsoleIO): void {
     .option("--warmup <n>", "untimed rounds first", intOption("--warmup", 1, 100000), 5)
     .option("--calibrate <n>", "random whole subnets timed with the blocks for the per-network correction (0: none)", intOption("--calibrate", 0, 1000), 5)
     .option("--statistic <s>", "what predictions use of each block's samples: median, or min on a machine loaded beyond its cores", choiceOption("--statistic", LATENCY_STATISTICS), "median")
+    .option("--sample-ms <ms>", "length of one sample: back-to-back runs of a block lasting this long, after one untimed run", floatOption("--sample-ms", 0), 2)
     .option("--validate <n>", "instead of measuring a table: time N random subnets and compare them with TABLE's predictions", intOption("--validate", 2, 100000))
     .option("--seed <n>", "seed of the interleaving order and the random subnets", intOption("--seed", 0, 2 ** 32 - 1), 0)
     .option("--force", "with --validate: use a table measured for another device, thread count, batch or CPU")
@@ -124,6 +126,7 @@ export function register(program: Command, io: ConsoleIO): void {
         warmup: opts.warmup,
         calibrate: opts.calibrate,
         statistic: opts.statistic,
+        sampleMs: opts.sampleMs,
         seed: opts.seed,
         onProgress,
       });

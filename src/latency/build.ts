@@ -127,6 +127,7 @@ export async function buildLatencyTable(loaded: LoadedSupernet, options: BuildOp
     measuredAt: new Date().toISOString(),
     repeats: options.repeats,
     warmup: options.warmup,
+    sampleMs: options.sampleMs ?? 2,
     seed: options.seed,
     loadavg: [load0, load1],
     overhead: timingStats(samples[timedBlocks.length]!),

@@ -46,6 +46,8 @@ export interface LatencyTable {
   measuredAt: string;
   repeats: number;
   warmup: number;
+  /** Length of one sample (ms of back-to-back runs, see MeasureOptions.sampleMs); validation uses the same. */
+  sampleMs: number;
   seed: number;
   /** 1-minute load average before and after measuring (how quiet the machine was). */
   loadavg: [number, number];
@@ -226,6 +228,7 @@ export function readLatencyTable(file: string): LatencyTable {
     measuredAt: required(o, "measuredAt", at, asString),
     repeats: required(o, "repeats", at, (v, p) => asInt(v, p, 1, 2 ** 31)),
     warmup: required(o, "warmup", at, (v, p) => asInt(v, p, 0, 2 ** 31)),
+    sampleMs: optional(o, "sampleMs", at, (v, p) => asNumber(v, p, 0)) ?? 2,
     seed: required(o, "seed", at, (v, p) => asInt(v, p, 0, 2 ** 32)),
     loadavg: [load[0]!, load[1]!],
     overhead: required(o, "overhead", at, readStats),

@@ -24,7 +24,7 @@ function syntheticTable(): LatencyTable {
     format: LATENCY_TABLE_FORMAT, unit: "ms",
     supernet: { file: "s.onnx", sha256: "0".repeat(64), space: "fmnist-small", fingerprint: structureFingerprint(structure) },
     device: "cpu", threads: 2, batch: 1, onnxruntime: "1.30.0", cpu: "Some CPU x 2", platform: "linux x64", measuredAt: "2026-12-04T00:00:00Z",
-    repeats: 3, warmup: 1, seed: 0, loadavg: [0.1, 0.2], overhead: stats(0.5), statistic: "median", correction: { factor: 2, archs: [[0, 0, 0, 0, 0, 0]], ratios: [2] }, blocks,
+    repeats: 3, warmup: 1, sampleMs: 2, seed: 0, loadavg: [0.1, 0.2], overhead: stats(0.5), statistic: "median", correction: { factor: 2, archs: [[0, 0, 0, 0, 0, 0]], ratios: [2] }, blocks,
   };
 }
 
