@@ -14,7 +14,7 @@ import { readArchsFile } from "../pipeline/archs-file.js";
 import { buildTruthTable, sampleArchs } from "../pipeline/truth.js";
 import { rankReport, readTruthTable, type RankReport } from "../pipeline/rank.js";
 import { loadSupernet } from "../supernet/load.js";
-import { INDICATORS, getIndicator } from "../score/registry.js";
+import { checkIndicatorName, indicatorHelp } from "../proxy/registry.js";
 import type { Device } from "../runtime/ort.js";
 import { LazyProgress } from "../util/progress.js";
 
@@ -90,14 +90,24 @@ export function register(program: Command, io: ConsoleIO): void {
     .description("how well an indicator ranks architectures: Kendall tau and Spearman rho against a truth table (with bootstrap 95% intervals), top-10% precision, the truth percentile of the indicator's best, the truth's own seed-to-seed tau, and rank stability over the training epochs")
     .argument("<supernet>", "a trained supernet ONNX file")
     .requiredOption("--truth <file>", "JSONL of {\"arch\": [...], \"acc\": x[, \"seed\": s]} (bench truth's output); the seeds of an architecture are averaged")
-    .option("--indicator <name>", `indicator: ${INDICATORS.map((i) => i.name).join(", ")}`, "bn")
+    .option("--indicator <name>", `indicator: ${indicatorHelp()}`, "bn")
+    .option("--data <dir>", "training images for the minibatch proxies (snip, grad_norm, naswot); default as train's")
+    .option("--proxy-batch <n>", "minibatch size of the proxies", intOption("--proxy-batch", 2, 4096), 64)
+    .addOption(deviceOption())
+    .addOption(threadsOption("--threads <n>"))
     .option("--bootstrap <n>", "bootstrap resamples of the intervals", intOption("--bootstrap", 10, 1_000_000), 1000)
     .option("--seed <s>", "seed of the bootstrap", intOption("--seed", 0, 0xffffffff), 0)
     .option("--json", "print the report as JSON on stdout")
-    .action((file: string, opts: { truth: string; indicator: string; bootstrap: number; seed: number; json?: boolean }) => {
-      getIndicator(opts.indicator); // an unknown name is refused before any file is read
+    .action(async (file: string, opts: { truth: string; indicator: string; data?: string; proxyBatch: number; device: Device; threads?: number; bootstrap: number; seed: number; json?: boolean }) => {
+      checkIndicatorName(opts.indicator); // an unknown name is refused before any file is read
       const loaded = loadSupernet(file);
-      const report = rankReport(loaded, readTruthTable(opts.truth, loaded.structure), { indicator: opts.indicator, rounds: opts.bootstrap, seed: opts.seed });
+      const truth = readTruthTable(opts.truth, loaded.structure);
+      const progress = new LazyProgress(io, `${opts.indicator} paths`, opts.json);
+      const report = await rankReport(loaded, truth, {
+        indicator: opts.indicator, rounds: opts.bootstrap, seed: opts.seed,
+        proxy: { data: opts.data, batch: opts.proxyBatch, device: opts.device, threads: opts.threads, onEvaluated: (n) => progress.update(n, Math.max(n, truth.archs.length)) },
+      });
+      progress.finish();
       io.stdout(opts.json ? `${JSON.stringify(report)}\n` : formatRank(file, opts.truth, report));
     });
 }
@@ -112,7 +122,7 @@ function formatRank(file: string, truth: string, r: RankReport): string {
     `  top-10% precision ${f(r.top10_precision)}; the indicator's best is at the ${r.best_percentile.toFixed(1)}th percentile of the truth`,
     r.seed_tau ? `  the truth's own seed-to-seed tau (seeds ${r.seed_tau.seeds.join(" and ")}, ${r.seed_tau.n} architectures): ${f(r.seed_tau.value)} (the ceiling)` : "  the truth has one seed: no seed-to-seed ceiling",
     r.rank_stability.length
-      ? `  rank stability (tau of each epoch's ranking against the last): ${r.rank_stability.map((e) => `epoch ${e.epoch} ${f(e.tau)}`).join(", ")}`
+      ? `  rank stability (BN indicator; tau of each epoch's ranking against the last / against the truth): ${r.rank_stability.map((e, i) => `epoch ${e.epoch} ${f(e.tau)} / ${f(r.truth_tau_by_epoch[i]!.tau)}`).join(", ")}`
       : "  rank stability: the supernet has no per-epoch history (not trained by bnnas)",
   ];
   return lines.join("\n") + "\n";

@@ -8,11 +8,14 @@ import type { ConsoleIO } from "../util/io.js";
 import { choiceOption, countOption, floatOption, intOption } from "./options.js";
 import { UsageError } from "../errors.js";
 import { loadSupernet, type LoadedSupernet } from "../supernet/load.js";
-import { INDICATORS, getIndicator } from "../score/registry.js";
+import { checkIndicatorName, indicatorHelp, isDecomposable, resolveIndicator, type ArchIndicator } from "../proxy/registry.js";
 import { parseArch, formatArch } from "../structure/arch.js";
 import type { Constraints } from "../search/problem.js";
 import { STRATEGY_NAMES } from "../search/strategy.js";
-import { scoreSupernet, searchSupernet, type ArchRow, type SearchOutcome } from "../pipeline/search.js";
+import { costRow, scoreSupernet, searchSupernet, searchSupernetScored, type ArchRow, type SearchOutcome } from "../pipeline/search.js";
+import { deviceOption, threadsOption } from "./options.js";
+import type { Device } from "../runtime/ort.js";
+import { LazyProgress } from "../util/progress.js";
 import { readArchsFile } from "../pipeline/archs-file.js";
 import { predictLatency, readLatencyTable, type LatencyTable } from "../latency/table.js";
 
@@ -31,6 +34,10 @@ interface Options {
   fullSpace?: boolean;
   seed: number;
   indicator: string;
+  data?: string;
+  proxyBatch: number;
+  device: Device;
+  threads?: number;
   pattern?: string;
   json?: boolean;
 }
@@ -83,18 +90,23 @@ export function register(program: Command, io: ConsoleIO): void {
     .option("--force", "use a latency table measured for another supernet")
     .option("--full-space", "search the full space even where the space fixes the depth (bnnas-mbv2)")
     .option("--seed <n>", "seed for evolution/random search", intOption("--seed", 0, 2 ** 32 - 1), 0)
-    .option("--indicator <name>", `indicator: ${INDICATORS.map((i) => i.name).join(", ")}`, "bn")
+    .option("--indicator <name>", `indicator: ${indicatorHelp()}; the proxies and ensembles score whole architectures (one path run each: evolution or random search)`, "bn")
+    .option("--data <dir>", "training images for the minibatch proxies (snip, grad_norm, naswot); default as train's")
+    .option("--proxy-batch <n>", "minibatch size of the proxies", intOption("--proxy-batch", 2, 4096), 64)
+    .addOption(deviceOption())
+    .addOption(threadsOption("--threads <n>"))
     .option("--pattern <regex>", "assign BatchNorms to candidates from initializer names, with groups (?<layer>..) and (?<cand>..)")
     .option("--json", "print JSON on stdout")
-    .action((file: string, opts: Options) => {
+    .action(async (file: string, opts: Options) => {
       if (opts.arch !== undefined && opts.archs !== undefined) throw new UsageError("give --arch or --archs, not both");
       if (opts.pareto && opts.search !== undefined && opts.search !== "exact") throw new UsageError(`--pareto is exact; drop --search ${opts.search}`);
       if ((opts.pareto || opts.maxLatency !== undefined) && opts.latencyTable === undefined) throw new UsageError(`${opts.pareto ? "--pareto" : "--max-latency"} needs --latency-table FILE (make one with bnnas latency SUPERNET -o table.json)`);
       const latencyTable: LatencyTable | undefined = opts.latencyTable !== undefined ? readLatencyTable(opts.latencyTable) : undefined;
       if (opts.pareto) opts.search = "exact";
-      getIndicator(opts.indicator); // an unknown name is refused before the file is read
+      checkIndicatorName(opts.indicator); // an unknown name is refused before the file is read
       const loaded = loadSupernet(file, { pattern: opts.pattern });
       const { structure } = loaded;
+      if (!isDecomposable(opts.indicator)) return scoreWhole(io, file, loaded, opts);
       const scored = scoreSupernet(loaded, opts.indicator);
       const { indicator, scores } = scored;
       const known = scored.costsKnown;
@@ -145,4 +157,38 @@ export function register(program: Command, io: ConsoleIO): void {
       }
       io.stdout(text);
     });
+}
+
+/** score-onnx with an indicator that scores whole architectures (zero-cost proxies, ensembles). */
+async function scoreWhole(io: ConsoleIO, file: string, loaded: LoadedSupernet, opts: Options): Promise<void> {
+  if (opts.arch === undefined && opts.archs === undefined && opts.search === undefined) throw new UsageError(`--indicator ${opts.indicator} scores whole architectures, not candidates: give --arch, --archs or --search evolution|random`);
+  if (opts.latencyTable !== undefined) throw new UsageError(`--latency-table works with the indicators that sum over layers for now; drop it or use --indicator bn`);
+  const progress = new LazyProgress(io, `${opts.indicator} paths`, opts.json);
+  let done = 0;
+  const indicator: ArchIndicator = resolveIndicator(opts.indicator, loaded, {
+    data: opts.data, batch: opts.proxyBatch, device: opts.device, threads: opts.threads,
+    onEvaluated: () => progress.update(++done, Math.max(done, 1)),
+  });
+  let archs: ArchRow[] | undefined;
+  const given = opts.arch !== undefined ? [parseArch(opts.arch, loaded.structure)] : opts.archs !== undefined ? readArchsFile(opts.archs, loaded.structure) : undefined;
+  if (given) {
+    const scores = await indicator.scoreArchs(given);
+    archs = given.map((a, i) => costRow(loaded, a, scores[i]!));
+  }
+  let best: ArchRow[] | undefined;
+  let info: SearchOutcome["info"] | undefined;
+  const constraints: Constraints = { maxMacs: opts.maxMacs, minMacs: opts.minMacs, maxParams: opts.maxParams };
+  if (opts.search !== undefined) ({ best, info } = await searchSupernetScored(loaded, indicator, { strategy: opts.search, top: opts.top, seed: opts.seed, constraints, fullSpace: opts.fullSpace, pareto: opts.pareto }));
+  progress.finish();
+  if (opts.json) {
+    io.stdout(JSON.stringify({ file, source: loaded.structure.source, indicator: indicator.name, evaluated: done, ...(archs ? { archs } : {}), ...(best ? { search: info, best } : {}) }) + "\n");
+    return;
+  }
+  let text = `${file}, indicator ${indicator.name}: ${indicator.description} (${done} path evaluations)\n`;
+  if (archs) text += "\n" + archTable("architectures:", archs, false);
+  if (best) {
+    const limits = Object.entries(constraints).filter(([, v]) => v !== undefined).map(([k, v]) => `${k} ${v}`).join(", ") || "no limits";
+    text += "\n" + archTable(`best ${best.length} by ${opts.search} search (${info!.space} space, ${limits}; ${info!.seconds.toFixed(1)} s):`, best, true);
+  }
+  io.stdout(text);
 }

@@ -11,7 +11,7 @@ import type { LoadedSupernet } from "../supernet/load.js";
 import { checkArch, formatArch } from "../structure/arch.js";
 import type { SupernetStructure } from "../structure/structure.js";
 import { bestPercentile, bootstrap, kendallTau, spearmanRho, topPrecision, type WithInterval } from "../score/rank-stats.js";
-import { scoreSupernet } from "./search.js";
+import { resolveIndicator, type ProxyOptions } from "../proxy/registry.js";
 
 /** The architectures of a truth table with their accuracy per seed (a line without a seed is seed 0). */
 export interface TruthTable {
@@ -80,10 +80,14 @@ export interface RankReport {
   seed_tau: { seeds: [number, number]; n: number; value: number } | null;
   /** Kendall tau of each recorded epoch's indicator ranking of the truth's architectures against the last epoch's. */
   rank_stability: { epoch: number; tau: number }[];
+  /** Kendall tau of each recorded epoch's BN-indicator ranking against the truth: how trust grows with training. */
+  truth_tau_by_epoch: { epoch: number; tau: number }[];
 }
 
 export interface RankOptions {
   indicator?: string;
+  /** Data, minibatch and runtime of the zero-cost proxies. */
+  proxy?: ProxyOptions;
   /** Bootstrap resamples (default 1000). */
   rounds?: number;
   seed?: number;
@@ -94,9 +98,10 @@ function archScore(structure: SupernetStructure, scores: readonly (readonly (num
   return arch.reduce((sum, pos, l) => sum + (scores[l]![structure.layers[l]!.candidates.findIndex((c) => c.position === pos)] ?? 0), 0);
 }
 
-export function rankReport(loaded: LoadedSupernet, truth: TruthTable, options: RankOptions = {}): RankReport {
-  const scored = scoreSupernet(loaded, options.indicator ?? "bn");
-  const predicted = truth.archs.map((a) => scored.row(a).score);
+export async function rankReport(loaded: LoadedSupernet, truth: TruthTable, options: RankOptions = {}): Promise<RankReport> {
+  const indicator = resolveIndicator(options.indicator ?? "bn", loaded, options.proxy);
+  // An ensemble ranks against the truth's own architectures: its score is then their rank average.
+  const predicted = await indicator.scoreArchs(truth.archs, truth.archs);
   const acc = truth.accs.map((m) => [...m.values()].reduce((s, v) => s + v, 0) / m.size);
   const rounds = options.rounds ?? 1000;
   const seed = options.seed ?? 0;
@@ -113,7 +118,7 @@ export function rankReport(loaded: LoadedSupernet, truth: TruthTable, options: R
   const byEpoch = history.map((h) => ({ epoch: h.epoch, scores: truth.archs.map((a) => archScore(loaded.structure, h.scores, a)) }));
   const last = byEpoch.at(-1);
   return {
-    indicator: scored.indicator.name,
+    indicator: indicator.name,
     n: truth.archs.length,
     kendall_tau: bootstrap(predicted, acc, kendallTau, rounds, seed),
     spearman: bootstrap(predicted, acc, spearmanRho, rounds, seed),
@@ -121,5 +126,6 @@ export function rankReport(loaded: LoadedSupernet, truth: TruthTable, options: R
     best_percentile: bestPercentile(predicted, acc),
     seed_tau: seedTau,
     rank_stability: last ? byEpoch.map((e) => ({ epoch: e.epoch, tau: kendallTau(e.scores, last.scores) })) : [],
+    truth_tau_by_epoch: byEpoch.map((e) => ({ epoch: e.epoch, tau: kendallTau(e.scores, acc) })),
   };
 }

@@ -5,10 +5,11 @@
  */
 import { OptionError, UsageError } from "../errors.js";
 import type { LoadedSupernet } from "../supernet/load.js";
-import { getIndicator } from "../score/registry.js";
+import { INDICATORS, getIndicator } from "../score/registry.js";
+import type { ArchIndicator } from "../proxy/arch-indicator.js";
 import type { Indicator } from "../score/indicator.js";
 import { ArchScorer } from "../score/arch-scorer.js";
-import { costsKnown, fastest, fixedDepthChoices, problemFromStructure, type Constraints, type Evaluated } from "../search/problem.js";
+import { costsKnown, fastest, fixedDepthChoices, problemFromStructure, type Constraints, type Evaluated, type SearchProblem } from "../search/problem.js";
 import { getStrategy } from "../search/strategy.js";
 import { exactPareto } from "../search/exact.js";
 import { checkTable, latencyColumns, type LatencyTable } from "../latency/table.js";
@@ -79,18 +80,22 @@ export interface SearchOutcome {
   };
 }
 
-export function searchSupernet(loaded: LoadedSupernet, scored: Scored, req: SearchRequest): SearchOutcome {
+interface PreparedSearch {
+  problem: SearchProblem;
+  useFixed: boolean;
+  fixedDepth: number[] | undefined;
+}
+
+/** The search problem of a request: allowed choices (fixed depth), costs, latencies; the limits checked against them. */
+function prepareSearch(loaded: LoadedSupernet, scores: (number | null)[][], req: SearchRequest): PreparedSearch {
   const { structure } = loaded;
   const fixedDepth = loaded.manifest?.space.fixedDepth;
   const useFixed = fixedDepth !== undefined && fixedDepth.length > 0 && !req.fullSpace;
   if (req.latency) checkTable(req.latency.table, req.latency.file, { structure, file: loaded.file }, req.latency.force);
   const latency = req.latency ? latencyColumns(req.latency.table, structure, req.latency.file) : undefined;
-  const problem = problemFromStructure(structure, scored.scores, { ...(useFixed ? { allowed: fixedDepthChoices(structure, fixedDepth) } : {}), latency });
+  const problem = problemFromStructure(structure, scores, { ...(useFixed ? { allowed: fixedDepthChoices(structure, fixedDepth) } : {}), latency });
   const { maxLatency } = req.constraints;
   if ((maxLatency !== undefined || req.pareto) && !latency) throw new OptionError(maxLatency !== undefined ? "maxLatency" : "pareto", (o) => `${o} needs a latency table (latencyTable; make one with bnnas latency SUPERNET -o table.json)`);
-  // Evolution and random search check limits in search/sampling.ts, which does not pass latency
-  // to feasible() yet (it would find nothing): refused until it does (issue 17's note to issue 14).
-  if (maxLatency !== undefined && req.strategy !== "exact" && !req.pareto) throw new UsageError((o) => `${o("maxLatency")} works with exact search for now (evolution and random search do not see latencies yet); use ${o("search")} exact`);
   if (maxLatency !== undefined) {
     const min = fastest(problem);
     if (maxLatency < min.latency) throw new OptionError("maxLatency", (o) => `${o} ${maxLatency} ms is below the fastest architecture's predicted latency, ${min.latency.toFixed(4)} ms (arch ${min.arch.join(",")}); raise it to at least that`);
@@ -99,12 +104,45 @@ export function searchSupernet(loaded: LoadedSupernet, scored: Scored, req: Sear
   if (limited && !costsKnown(problem)) {
     throw new UsageError((o) => `${loaded.file}: MACs/params are unknown (${loaded.countProblem ?? "no cost information"}), so ${o("maxMacs")}/${o("minMacs")}/${o("maxParams")} cannot be used`);
   }
-  const started = performance.now();
-  const found: Evaluated[] = req.pareto ? exactPareto(problem, req.constraints) : getStrategy(req.strategy).search(problem, { constraints: req.constraints, top: req.top, seed: req.seed });
-  const seconds = (performance.now() - started) / 1000;
-  const known = scored.costsKnown;
+  return { problem, useFixed, fixedDepth };
+}
+
+function outcome(found: Evaluated[], known: boolean, req: SearchRequest, prepared: PreparedSearch, seconds: number): SearchOutcome {
+  const { useFixed, fixedDepth } = prepared;
   return {
     best: found.map((e) => ({ arch: e.arch, score: e.score, macs: known ? e.macs : null, params: known ? e.params : null, ...(e.latency !== undefined ? { latency: e.latency } : {}) })),
-    info: { strategy: req.strategy, top: req.top, seed: req.strategy === "exact" ? null : req.seed, constraints: req.constraints, space: useFixed ? "fixed-depth" : "full", fixedDepth: useFixed ? fixedDepth : null, seconds },
+    info: { strategy: req.strategy, top: req.top, seed: req.strategy === "exact" ? null : req.seed, constraints: req.constraints, space: useFixed ? "fixed-depth" : "full", fixedDepth: useFixed ? fixedDepth! : null, seconds },
   };
+}
+
+export function searchSupernet(loaded: LoadedSupernet, scored: Scored, req: SearchRequest): SearchOutcome {
+  const prepared = prepareSearch(loaded, scored.scores, req);
+  const { problem } = prepared;
+  const started = performance.now();
+  const found: Evaluated[] = req.pareto ? exactPareto(problem, req.constraints) : getStrategy(req.strategy).search(problem, { constraints: req.constraints, top: req.top, seed: req.seed });
+  return outcome(found, scored.costsKnown, req, prepared, (performance.now() - started) / 1000);
+}
+
+/**
+ * Search with an indicator that scores whole architectures (a zero-cost proxy, an ensemble): one
+ * path evaluation per architecture, so only the sampling strategies (evolution, random) apply.
+ */
+export async function searchSupernetScored(loaded: LoadedSupernet, indicator: ArchIndicator, req: SearchRequest): Promise<SearchOutcome> {
+  const strategy = getStrategy(req.strategy);
+  if (!strategy.searchScored || req.pareto) {
+    throw new UsageError((o) => `${req.pareto ? `${o("pareto")} (exact search)` : `${o("search")} ${req.strategy}`} needs an indicator that sums over layers (${INDICATORS.map((i) => i.name).join(", ")}); '${indicator.name}' scores whole architectures: use ${o("search")} evolution or random`);
+  }
+  const zeros = loaded.structure.layers.map((l) => l.candidates.map(() => 0));
+  const prepared = prepareSearch(loaded, zeros, req);
+  const started = performance.now();
+  const found = await strategy.searchScored(prepared.problem, { constraints: req.constraints, top: req.top, seed: req.seed }, (archs) => indicator.scoreArchs(archs));
+  const known = loaded.countProblem === undefined && loaded.structure.fixed !== undefined;
+  return outcome(found, known, req, prepared, (performance.now() - started) / 1000);
+}
+
+/** MACs and params of an architecture (null where unknown) with a score from elsewhere. */
+export function costRow(loaded: LoadedSupernet, arch: number[], score: number): ArchRow {
+  const known = loaded.countProblem === undefined && loaded.structure.fixed !== undefined;
+  const cost = known ? new ArchScorer(loaded.structure, loaded.structure.layers.map((l) => l.candidates.map(() => 0))).cost(arch) : undefined;
+  return { arch, score, macs: cost?.macs ?? null, params: cost?.params ?? null };
 }

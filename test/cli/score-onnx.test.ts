@@ -163,3 +163,32 @@ describe("bnnas score-onnx when MACs cannot be counted", () => {
     expect(limited.err).toMatch(/MACs\/params are unknown \(cannot count op Resize/);
   });
 });
+
+describe("score-onnx with architecture-level indicators", () => {
+  const fresh = join(dir, "fmnist.onnx");
+  it("scores given paths with a zero-cost proxy, searches with an ensemble, refuses exact search for them", async () => {
+    expect((await run(["export-supernet", "--space", "fmnist-small", "-o", fresh])).code).toBe(0);
+    const one = await run(["score-onnx", fresh, "--indicator", "synflow", "--arch", "0,1,6,2,6,3", "--threads", "1", "--json"]);
+    expect(one.code, one.err).toBe(0);
+    const j1 = JSON.parse(one.out);
+    expect(j1).toMatchObject({ indicator: "synflow", evaluated: 1, archs: [{ arch: [0, 1, 6, 2, 6, 3] }] });
+    expect(Number.isFinite(j1.archs[0].score) && j1.archs[0].macs > 0).toBe(true);
+
+    const evo = await run(["score-onnx", fresh, "--indicator", "ensemble:macs,params", "--search", "evolution", "--top", "3", "--max-macs", "4M", "--json"]);
+    expect(evo.code, evo.err).toBe(0);
+    const j2 = JSON.parse(evo.out);
+    expect(j2.best).toHaveLength(3);
+    for (const b of j2.best) expect(b.macs).toBeLessThanOrEqual(4e6);
+    // scores are shares of a reference sample beaten, best first
+    const got = j2.best.map((b: { score: number }) => b.score);
+    expect(got).toEqual([...got].sort((a: number, b: number) => b - a));
+    for (const s of got) expect(s > 0 && s <= 1).toBe(true);
+
+    const exact = await run(["score-onnx", fresh, "--indicator", "naswot", "--search", "exact"]);
+    expect(exact.code).toBe(2);
+    expect(exact.err).toMatch(/--search exact needs an indicator that sums over layers \(bn, macs, params\); 'naswot' scores whole architectures: use --search evolution or random/);
+    const bare = await run(["score-onnx", fresh, "--indicator", "naswot"]);
+    expect(bare.code).toBe(2);
+    expect(bare.err).toMatch(/scores whole architectures, not candidates: give --arch, --archs or --search evolution\|random/);
+  });
+});

@@ -10,6 +10,7 @@ import { loadSupernet } from "../../src/supernet/load.js";
 import { scoreSupernet } from "../../src/pipeline/search.js";
 import { sampleArchs } from "../../src/pipeline/truth.js";
 import { Random } from "../../src/util/random.js";
+import { averageRanks, kendallTau } from "../../src/score/rank-stats.js";
 
 const dir = mkdtempSync(join(tmpdir(), "bnnas-rank-"));
 const supernet = join(dir, "scored.onnx");
@@ -89,5 +90,37 @@ describe("bnnas bench rank", () => {
     const r = await runCli(["bench", "rank", supernet, "--truth", "x", "--indicator", "nope"]);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/--indicator must be one of bn/);
+  });
+});
+
+describe("bench rank with architecture-level indicators", () => {
+  it("ensemble:bn,macs is the average normalised rank of its parts over the truth's architectures", async () => {
+    const f = truthFile("ens.jsonl", archs.map((arch, i) => ({ arch, acc: i })));
+    const loaded = loadSupernet(supernet);
+    const macs = archs.map((a) => scoreSupernet(loaded, "macs").row(a).score);
+    const ranks = [averageRanks(scores), averageRanks(macs)];
+    // the same float operations as the ensemble: 0 + share beaten / parts, per part in order
+    const expected = archs.map((_, i) => 0 + (ranks[0]![i]! - 0.5) / archs.length / 2 + (ranks[1]![i]! - 0.5) / archs.length / 2);
+    const j = JSON.parse((await runCli(["bench", "rank", supernet, "--truth", f, "--indicator", "ensemble:bn,macs", "--json"])).out);
+    expect(j.indicator).toBe("ensemble:bn,macs");
+    expect(j.kendall_tau.value).toBeCloseTo(kendallTau(expected, archs.map((_, i) => i)), 12);
+  });
+
+  it("a zero-cost proxy runs each truth architecture's path (naswot)", async () => {
+    const few = archs.slice(0, 6);
+    const f = truthFile("proxy.jsonl", few.map((arch, i) => ({ arch, acc: i })));
+    const r = await runCli(["bench", "rank", supernet, "--truth", f, "--indicator", "naswot", "--data", SUBSET_DIR, "--proxy-batch", "8", "--threads", "1", "--json"]);
+    expect(r.code, r.err).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j).toMatchObject({ indicator: "naswot", n: 6 });
+    expect(j.kendall_tau.value).toBeGreaterThanOrEqual(-1);
+  });
+
+  it("refuses unknown and malformed indicator names before reading files", async () => {
+    for (const [name, msg] of [["synflo", /--indicator must be one of bn, macs, params, synflow, snip, grad_norm, naswot, or ensemble:A,B/], ["ensemble:bn", /two or more/], ["ensemble:bn,bn", /twice/], ["ensemble:bn,ensemble:macs,params", /do not nest/]] as const) {
+      const r = await runCli(["bench", "rank", "missing.onnx", "--truth", "missing.jsonl", "--indicator", name]);
+      expect(r.code).not.toBe(0);
+      expect(r.err).toMatch(msg);
+    }
   });
 });

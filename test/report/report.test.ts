@@ -49,7 +49,7 @@ beforeAll(async () => {
   truthArchs = Array.from({ length: 12 }, (_, i) => p.layers.map((l, k) => l.choices[(i * (k + 2) + k) % l.choices.length]!));
   truthFile = join(run.dir, "truth.jsonl");
   writeFileSync(truthFile, truthArchs.flatMap((arch, i) => [0, 1].map((seed) => JSON.stringify({ arch, seed, acc: 0.6 + 0.02 * ((i * 7) % 12) + 0.001 * seed, macs: evaluate(p, arch).macs }))).join("\n") + "\n");
-  const rank = rankReport(loaded, readTruthTable(truthFile, loaded.structure));
+  const rank = await rankReport(loaded, readTruthTable(truthFile, loaded.structure));
   rankFile = join(run.dir, "rank.json");
   writeFileSync(rankFile, JSON.stringify(rank));
   if (chromiumPath) browser = await launch();
@@ -99,11 +99,11 @@ describe("bnnas report", () => {
     else expect(html).toMatch(/holds no confusion matrix/);
   });
 
-  it("computes rank stability and tau as bench rank does, and the exact Pareto front", () => {
+  it("computes rank stability and tau as bench rank does, and the exact Pareto front", async () => {
     const inputs = readReportInputs([run.trained]);
     const s = inputs.supernet!;
     const loaded = loadSupernet(run.trained);
-    const oracle = rankReport(loaded, readTruthTable(truthFile, loaded.structure));
+    const oracle = await rankReport(loaded, readTruthTable(truthFile, loaded.structure));
     expect(rankStability(s, truthArchs)).toEqual(oracle.rank_stability);
     expect(oracle.rank_stability).toHaveLength(3);
     // Without the bench rank output, the report's tau (and interval) is bench rank's.

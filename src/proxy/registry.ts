@@ -1,0 +1,122 @@
+/**
+ * Every indicator `--indicator` can name, in one place:
+ * - the decomposable ones (score/registry.ts: bn, macs, params): per-candidate scores that sum
+ *   over layers, so exact search works and an architecture costs microseconds;
+ * - the zero-cost proxies (zero-cost.ts: synflow, snip, grad_norm, naswot): one path evaluation
+ *   on onnxruntime per architecture;
+ * - `ensemble:A,B[,...]`: the rank average of two or more of the above (ensemble.ts).
+ * Each resolves to an `ArchIndicator` that scores whole architectures; the decomposable ones also
+ * carry their per-candidate table.
+ */
+import { OptionError } from "../errors.js";
+import { INDICATORS, getIndicator } from "../score/registry.js";
+import { ArchScorer } from "../score/arch-scorer.js";
+import type { LoadedSupernet } from "../supernet/load.js";
+import type { Normalization } from "../structure/normalization.js";
+import type { Device } from "../runtime/ort.js";
+import { extractSubnet } from "../extract/subnet.js";
+import { loadDataset } from "../data/dataset.js";
+import type { Batch } from "../data/batches.js";
+import { probeBatch } from "./probe-batch.js";
+import { proxyScore, type ProxyName } from "./zero-cost.js";
+import { ensembleIndicator } from "./ensemble.js";
+import type { ArchIndicator } from "./arch-indicator.js";
+
+export type { ArchIndicator } from "./arch-indicator.js";
+
+export const PROXIES: readonly { name: ProxyName; description: string }[] = [
+  { name: "synflow", description: "SynFlow (Tanaka et al. 2020): log sum |W| dR/d|W| of the linearised path on an all-ones input; data-free" },
+  { name: "snip", description: "SNIP (Lee et al. 2019): sum |W * dL/dW| over the path's conv and linear weights, one minibatch" },
+  { name: "grad_norm", description: "sum of the L2 norms of dL/dW over the path's conv and linear weights, one minibatch (Abdelfattah et al. 2021)" },
+  { name: "naswot", description: "NASWOT (Mellor et al. 2021): log|det| of the ReLU-pattern Hamming kernel over one minibatch" },
+];
+
+export const ENSEMBLE_PREFIX = "ensemble:";
+
+/** What --indicator accepts, for help texts. */
+export function indicatorHelp(): string {
+  return `${[...INDICATORS.map((i) => i.name), ...PROXIES.map((p) => p.name)].join(", ")}, or ${ENSEMBLE_PREFIX}A,B (rank average)`;
+}
+
+export interface ProxyOptions {
+  /** Training data for the minibatch proxies (default: as train's --data). */
+  data?: string;
+  norm?: Normalization;
+  /** Minibatch size (default 64). */
+  batch?: number;
+  /** Seed of the minibatch draw (default 0). */
+  seed?: number;
+  device?: Device;
+  threads?: number;
+  /** Called after each path evaluation. */
+  onEvaluated?: (count: number) => void;
+}
+
+/** Refuses a malformed or unknown name before any file is read. */
+export function checkIndicatorName(name: string): void {
+  if (name.startsWith(ENSEMBLE_PREFIX)) {
+    const parts = name.slice(ENSEMBLE_PREFIX.length).split(",").map((s) => s.trim());
+    if (parts.length < 2 || parts.some((p) => p === "")) throw new OptionError("indicator", (o) => `${o} ${name}: an ensemble names two or more indicators, e.g. ${ENSEMBLE_PREFIX}bn,naswot`);
+    if (new Set(parts).size !== parts.length) throw new OptionError("indicator", (o) => `${o} ${name} names an indicator twice`);
+    for (const p of parts) {
+      if (p.startsWith(ENSEMBLE_PREFIX)) throw new OptionError("indicator", (o) => `${o} ${name}: ensembles do not nest`);
+      checkIndicatorName(p);
+    }
+    return;
+  }
+  if (PROXIES.some((p) => p.name === name)) return;
+  if (INDICATORS.some((i) => i.name === name)) return;
+  throw new OptionError("indicator", (o) => `${o} must be one of ${indicatorHelp()}, not '${name}'`);
+}
+
+export function isDecomposable(name: string): boolean {
+  return INDICATORS.some((i) => i.name === name);
+}
+
+export function resolveIndicator(name: string, loaded: LoadedSupernet, options: ProxyOptions = {}): ArchIndicator {
+  checkIndicatorName(name);
+  if (name.startsWith(ENSEMBLE_PREFIX)) {
+    const parts = name.slice(ENSEMBLE_PREFIX.length).split(",").map((s) => s.trim());
+    return ensembleIndicator(name, parts.map((p) => resolveIndicator(p, loaded, options)), loaded.structure, options.seed ?? 0);
+  }
+  const table = INDICATORS.find((i) => i.name === name);
+  if (table) {
+    const indicator = getIndicator(name);
+    const scores = indicator.score({ model: loaded.model, structure: loaded.structure, file: loaded.file });
+    const scorer = new ArchScorer(loaded.structure, scores);
+    return { name, description: indicator.description, perCandidate: scores, scoreArchs: async (archs) => archs.map((a) => scorer.score(a)) };
+  }
+  const proxy = PROXIES.find((p) => p.name === name)!;
+  let batch: Batch | undefined;
+  let evaluated = 0;
+  const cache = new Map<string, number>();
+  return {
+    name,
+    description: proxy.description,
+    async scoreArchs(archs) {
+      // The minibatch is drawn once, when first needed (synflow needs none, only the input shape).
+      batch ??= probeBatch(loadDataset(options.data, "train"), options.norm ?? loaded.manifest?.input.normalize ?? { mean: [0.286], std: [0.353] }, options.batch ?? 64, options.seed ?? 0);
+      const out: number[] = [];
+      for (const arch of archs) {
+        const key = arch.join(",");
+        let score = cache.get(key);
+        if (score === undefined) {
+          const { model } = extractSubnet(loaded.model, loaded.structure, arch, { file: loaded.file });
+          score = await proxyScore(proxy.name, model, { batch, classes: classCount(loaded), device: options.device, threads: options.threads });
+          cache.set(key, score);
+          options.onEvaluated?.(++evaluated);
+        }
+        out.push(score);
+      }
+      return out;
+    },
+  };
+}
+
+/** Classes of the supernet's output (its logits' last dimension). */
+function classCount(loaded: LoadedSupernet): number {
+  const dims = loaded.model.graph!.output[0]?.type?.tensorType?.shape?.dim ?? [];
+  const k = Number(dims.at(-1)?.dimValue ?? 0);
+  if (!(k > 1)) throw new OptionError("indicator", (o) => `${o}: ${loaded.file}'s output has no fixed class dimension, which the loss-based proxies need`);
+  return k;
+}
