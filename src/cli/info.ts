@@ -3,6 +3,7 @@
  * training), or a subnet (architecture, costs, input, where it came from, how it was trained).
  */
 import type { Command } from "commander";
+import { trainingRankStability } from "../pipeline/rank.js";
 import type { ConsoleIO } from "../util/io.js";
 import { UsageError } from "../errors.js";
 import { getTrainingRecord } from "../supernet/manifest.js";
@@ -38,6 +39,7 @@ export function register(program: Command, io: ConsoleIO): void {
       const { model, structure: s, manifest, countProblem } = loaded;
       const training = getTrainingRecord(model, file);
       const architectures = s.layers.reduce((n, l) => n * l.candidates.length, 1);
+      const stability = trainingRankStability(loaded);
       if (table) checkTable(table, opts.latencyTable!, { structure: s, file }, opts.force);
       const lat = table ? latencyColumns(table, s, opts.latencyTable) : undefined;
       const latencySummary = lat && { table: opts.latencyTable, fixed: lat.fixed, fastest: lat.perCandidate.reduce((t, l) => t + Math.min(...l), lat.fixed), slowest: lat.perCandidate.reduce((t, l) => t + Math.max(...l), lat.fixed) };
@@ -65,6 +67,7 @@ export function register(program: Command, io: ConsoleIO): void {
             })),
             fixedDepth: manifest?.space.fixedDepth ?? null,
             training,
+            rank_stability: stability.stability.length ? { archs: stability.archs, epochs: stability.stability } : null,
             ...(latencySummary ? { latency: latencySummary } : {}),
           }) + "\n",
         );
@@ -92,6 +95,7 @@ export function register(program: Command, io: ConsoleIO): void {
       }
       if (latencySummary) lines.push(`predicted latency (${opts.latencyTable}): fixed part ${latencySummary.fixed.toFixed(4)} ms, fastest architecture ${latencySummary.fastest.toFixed(4)} ms, slowest ${latencySummary.slowest.toFixed(4)} ms`);
       lines.push(training ? `training: ${JSON.stringify(training)}` : "training: none (not trained by bnnas)");
+      if (stability.stability.length) lines.push(`rank stability (Kendall tau of each epoch's BN ranking of ${stability.archs.toLocaleString("en-US")} architectures against the last epoch's): ${stability.stability.map((e) => `epoch ${e.epoch} ${e.tau.toFixed(3)}`).join(", ")}`);
       io.stdout(lines.join("\n") + "\n");
     });
 }

@@ -12,6 +12,7 @@ import { checkArch, formatArch } from "../structure/arch.js";
 import type { SupernetStructure } from "../structure/structure.js";
 import { bestPercentile, bootstrap, kendallTau, spearmanRho, topPrecision, type WithInterval } from "../score/rank-stats.js";
 import { resolveIndicator, type ProxyOptions } from "../proxy/registry.js";
+import { streamFor } from "../util/random.js";
 
 /** The architectures of a truth table with their accuracy per seed (a line without a seed is seed 0). */
 export interface TruthTable {
@@ -114,8 +115,7 @@ export async function rankReport(loaded: LoadedSupernet, truth: TruthTable, opti
     if (both.length >= 2) seedTau = { seeds: [s0, s1], n: both.length, value: kendallTau(both.map((m) => m.get(s0)!), both.map((m) => m.get(s1)!)) };
   }
 
-  const history = (loaded.manifest?.training as { history?: { epoch: number; scores: number[][] }[] } | null | undefined)?.history ?? [];
-  const byEpoch = history.map((h) => ({ epoch: h.epoch, scores: truth.archs.map((a) => archScore(loaded.structure, h.scores, a)) }));
+  const byEpoch = epochRankings(loaded, truth.archs);
   const last = byEpoch.at(-1);
   return {
     indicator: indicator.name,
@@ -125,7 +125,40 @@ export async function rankReport(loaded: LoadedSupernet, truth: TruthTable, opti
     top10_precision: topPrecision(predicted, acc),
     best_percentile: bestPercentile(predicted, acc),
     seed_tau: seedTau,
-    rank_stability: last ? byEpoch.map((e) => ({ epoch: e.epoch, tau: kendallTau(e.scores, last.scores) })) : [],
+    rank_stability: rankStability(byEpoch),
     truth_tau_by_epoch: byEpoch.map((e) => ({ epoch: e.epoch, tau: kendallTau(e.scores, acc) })),
   };
+}
+
+/** Each recorded epoch's BN-indicator scores of `archs` (the training record's per-epoch history). */
+function epochRankings(loaded: LoadedSupernet, archs: readonly number[][]): { epoch: number; scores: number[] }[] {
+  const history = (loaded.manifest?.training as { history?: { epoch: number; scores: number[][] }[] } | null | undefined)?.history ?? [];
+  return history.map((h) => ({ epoch: h.epoch, scores: archs.map((a) => archScore(loaded.structure, h.scores, a)) }));
+}
+
+function rankStability(byEpoch: { epoch: number; scores: number[] }[]): { epoch: number; tau: number }[] {
+  const last = byEpoch.at(-1);
+  return last ? byEpoch.map((e) => ({ epoch: e.epoch, tau: kendallTau(e.scores, last.scores) })) : [];
+}
+
+/** Architectures `info` ranks for its rank-stability line. */
+export const STABILITY_SAMPLE = 1000;
+
+/**
+ * Rank stability of a trained supernet without a truth table (`info`): Kendall tau of each
+ * recorded epoch's BN ranking of a fixed sample of architectures (seeded; the whole space when
+ * smaller) against the last epoch's. Empty when the training record has no history.
+ */
+export function trainingRankStability(loaded: LoadedSupernet): { archs: number; stability: { epoch: number; tau: number }[] } {
+  const layers = loaded.structure.layers;
+  const size = layers.reduce((n, l) => n * l.candidates.length, 1);
+  let archs: number[][];
+  if (size <= STABILITY_SAMPLE) {
+    archs = [[]];
+    for (const l of layers) archs = archs.flatMap((a) => l.candidates.map((c) => [...a, c.position]));
+  } else {
+    const rng = streamFor(0, "info/stability");
+    archs = Array.from({ length: STABILITY_SAMPLE }, () => layers.map((l) => l.candidates[rng.int(l.candidates.length)]!.position));
+  }
+  return { archs: archs.length, stability: rankStability(epochRankings(loaded, archs)) };
 }

@@ -70,6 +70,14 @@ describe("bnnas bench rank", () => {
     expect(j.rank_stability.map((e: { epoch: number }) => e.epoch)).toEqual([1, 2]);
     expect(j.rank_stability[1].tau).toBe(1); // the last epoch against itself
     expect(j.rank_stability[0].tau).toBeGreaterThan(-1);
+    expect(j.truth_tau_by_epoch.map((e: { epoch: number }) => e.epoch)).toEqual([1, 2]);
+    // info shows the same record's stability over a fixed sample of 1000 architectures
+    const info = JSON.parse((await runCli(["info", trained, "--json"])).out);
+    expect(info.rank_stability.archs).toBe(1000);
+    expect(info.rank_stability.epochs.map((e: { epoch: number }) => e.epoch)).toEqual([1, 2]);
+    expect(info.rank_stability.epochs[1].tau).toBe(1);
+    expect((await runCli(["info", trained])).out).toMatch(/rank stability \(Kendall tau of each epoch's BN ranking of 1,000 architectures against the last epoch's\): epoch 1 -?[01]\.\d{3}, epoch 2 1\.000/);
+    expect(JSON.parse((await runCli(["info", supernet, "--json"])).out).rank_stability).toBeNull();
   });
 
   it("refuses bad truth files naming the line, and unknown indicators listing the known", async () => {
