@@ -14,6 +14,7 @@ export function formatDemoSummary(s: DemoSummary): string {
     `  chosen arch     ${s.chosen.arch.join(",")}  (exact search, MACs <= ${millions(s.max_macs)})`,
     `  BN score        ${s.chosen.score.toFixed(4)}; evolution's best ${s.evolution_best.arch.join(",")} scores ${s.evolution_best.score.toFixed(4)}${s.evolution_matches_exact ? " (ties the exact optimum)" : " (below the exact optimum)"}`,
     `  MACs / params   ${millions(s.chosen.macs)} / ${millions(s.chosen.params)}`,
+    `  rank stability  tau of each epoch's BN ranking against the last: ${s.rank_stability.map((e) => `${e.epoch}: ${e.tau.toFixed(2)}`).join(", ") || "no history"}; whether it agrees with trained accuracy: bnnas bench rank (README, "How far to trust the ranking")`,
     ...(s.retraining
       ? [`  final training  the chosen architecture from scratch, every weight: ${s.retraining.steps} steps (${s.retraining.epochs.toFixed(1)} epochs, lr ${s.retraining.lr} cosine, Nesterov), ${s.retraining.ms_per_step.toFixed(0)} ms/step, final loss ${s.retraining.final_loss.toFixed(4)}, train acc ${percent(s.retraining.final_accuracy)}`]
       : ["  final training  skipped (--retrain-epochs 0): subnet.onnx keeps the supernet's random convolutions"]),

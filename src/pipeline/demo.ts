@@ -7,6 +7,7 @@
  * so a person can rerun any stage by hand. The files stay in the output folder; the summary is
  * returned and written to summary.json.
  */
+import { trainingRankStability } from "./rank.js";
 import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { BnnasError, OutputError } from "../errors.js";
@@ -89,6 +90,12 @@ export interface DemoSummary {
   evolution_matches_exact: boolean;
   /** Test accuracy of the chosen path straight after supernet training (random convolutions, BN-only). */
   accuracy_before_retraining: number;
+  /**
+   * Kendall tau of each epoch's BN ranking (1000 seeded architectures) against the last epoch's:
+   * whether the supernet's ranking had settled (how far it agrees with trained accuracy is
+   * `bench rank`'s question; README, "How far to trust the ranking").
+   */
+  rank_stability: { epoch: number; tau: number }[];
   /** Test accuracy of subnet.onnx, the final model (trained from scratch, unless that was skipped). */
   accuracy: number;
   images_per_s: number;
@@ -249,6 +256,7 @@ export async function runDemo(opts: DemoOptions, report: DemoReporting): Promise
     evolution_best: evoBest,
     evolution_matches_exact: Math.abs(evoBest.score - exactMacs.best[0]!.score) <= tie,
     accuracy_before_retraining: before.accuracy,
+    rank_stability: trainingRankStability(loadSupernet(path("trained"))).stability,
     accuracy: evaluated.accuracy,
     images_per_s: evaluated.images_per_s,
     stages,

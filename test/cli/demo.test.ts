@@ -26,6 +26,8 @@ describe("bnnas demo", () => {
     ]);
     expect(summary.training.steps).toBe(3);
     expect(summary.retraining.steps).toBe(3);
+    // one recorded epoch (3 steps stop inside the first): the ranking against itself
+    expect(summary.rank_stability).toEqual([{ epoch: 1, tau: 1 }]);
     // Exact search is optimal: evolution may tie it, never beat it; the chosen arch respects the budget.
     expect(summary.evolution_best.score).toBeLessThanOrEqual(summary.chosen.score + 1e-9);
     expect(summary.chosen.macs).toBeLessThanOrEqual(summary.max_macs);
@@ -59,6 +61,7 @@ describe("bnnas demo", () => {
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/chosen arch\s+\d+(,\d+){5}/);
     expect(r.out).toMatch(/test accuracy\s+\d+\.\d\d%/);
+    expect(r.out).toMatch(/rank stability\s+tau of each epoch's BN ranking against the last: .*bench rank/);
     for (const stage of ["export", "train", "search exact", "extract", "eval"]) expect(r.out).toMatch(new RegExp(`\\n\\s+${stage}\\s+\\d+\\.\\d s`));
     expect(r.err).toBe("");
   });
