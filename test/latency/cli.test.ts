@@ -82,7 +82,6 @@ describe("bnnas latency SUPERNET -o table.json", () => {
     [["latency", "SUPERNET", "-o", "/nonexistent-dir/t.json"], 1, /cannot write \/nonexistent-dir\/t.json: directory \/nonexistent-dir does not exist/],
     [["score-onnx", "SUPERNET", "--search", "exact", "--max-latency", "1"], 2, /--max-latency needs --latency-table FILE/],
     [["score-onnx", "SUPERNET", "--latency-table", "TABLE", "--search", "exact", "--max-latency", "0.000001"], 2, /--max-latency 0.000001 ms is below the fastest architecture's predicted latency, [\d.]+ ms \(arch [\d,]+\); raise it to at least that/],
-    [["score-onnx", "SUPERNET", "--latency-table", "TABLE", "--search", "evolution", "--max-latency", "1"], 2, /--max-latency works with exact search for now.*use --search exact/],
     [["score-onnx", "SUPERNET", "--latency-table", "TABLE", "--pareto", "--search", "random"], 2, /--pareto is exact; drop --search random/],
     [["score-onnx", "SUPERNET", "--latency-table", join(dir, "s.onnx")], 1, /s.onnx: is not JSON/],
   ])("bad input %j", async (args, code, message) => {
@@ -126,6 +125,16 @@ describe("search under a latency budget", () => {
     for (const b of best) expect(predictLatency(table, s, b.arch)).toBeLessThanOrEqual(budget);
     // The best under the budget is the front's best point within it.
     expect(best[0]!.score).toBe(pts.filter((p) => p.latency <= budget).at(-1)!.score);
+    // Evolution and random search keep to a budget too (the front's slowest point: room to sample in), and never beat exact search.
+    const loose = pts[pts.length - 1]!.latency;
+    for (const strategy of ["evolution", "random"]) {
+      const h = await runCli(["score-onnx", supernet, "--latency-table", tablePath, "--search", strategy, "--max-latency", String(loose), "--json"]);
+      expect(h.code, h.err).toBe(0);
+      const found = JSON.parse(h.out).best as { arch: number[]; score: number }[];
+      expect(found.length).toBeGreaterThan(0);
+      for (const b of found) expect(predictLatency(table, s, b.arch)).toBeLessThanOrEqual(loose);
+      expect(found[0]!.score).toBeLessThanOrEqual(pts[pts.length - 1]!.score);
+    }
   });
 
   it("flops and info show an architecture's predicted latency", async () => {
