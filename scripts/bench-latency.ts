@@ -46,7 +46,7 @@ for (const batch of batches) {
       `validation of ${v.n} subnets ${v.seconds.toFixed(0)} s (load ${v.loadavg.map((x) => x.toFixed(1)).join("->")})`,
   );
   console.log(
-    `  within +-10%: ${pct(v.within10)} (target >= 90%)  Kendall tau: ${v.kendallTau.toFixed(3)} (target >= 0.8)  ` +
+    `  within +-10%: ${pct(v.within10)} (target >= 90%)  Kendall tau: ${v.kendallTau?.toFixed(3) ?? "undefined"} (target >= 0.8)  ` +
       `error p10 ${pct(e.p10)} median ${pct(e.median)} p90 ${pct(e.p90)} [min ${pct(e.min)}, max ${pct(e.max)}], mean |error| ${pct(e.meanAbs)}`,
   );
   const ms = v.rows.map((r) => r.measured).sort((a, b) => a - b);

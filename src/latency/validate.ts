@@ -28,8 +28,8 @@ export interface ValidationReport {
   rows: ValidationRow[];
   /** Fraction of predictions within +-10% of the measurement. */
   within10: number;
-  /** Kendall tau-b between predicted and measured. */
-  kendallTau: number;
+  /** Kendall tau-b between predicted and measured; null when one side is constant (undefined). */
+  kendallTau: number | null;
   /** Distribution of the relative error. */
   error: { min: number; p10: number; median: number; p90: number; max: number; meanAbs: number };
   /** The table's runtime configuration, used here. */
@@ -66,7 +66,7 @@ export async function validateLatencyTable(table: LatencyTable, loaded: LoadedSu
     n: rows.length,
     rows,
     within10: rows.filter((r) => Math.abs(r.error) <= 0.1).length / rows.length,
-    kendallTau: kendallTau(rows.map((r) => r.predicted), rows.map((r) => r.measured)),
+    kendallTau: ((tau) => (Number.isNaN(tau) ? null : tau))(kendallTau(rows.map((r) => r.predicted), rows.map((r) => r.measured))),
     error: { min: errs[0]!, p10: q(0.1), median: q(0.5), p90: q(0.9), max: errs[errs.length - 1]!, meanAbs: errs.reduce((s, e) => s + Math.abs(e), 0) / errs.length },
     device: table.device,
     threads: table.threads,

@@ -4,29 +4,17 @@ import { writeFileSync } from "node:fs";
 import { builtinSpace } from "../../src/space/builtins.js";
 import { spaceStructure } from "../../src/supernet/export.js";
 import {
-  LATENCY_TABLE_FORMAT, candidateKey, checkTable, fixedLatency, latencyColumns, predictLatency, predictSubnetLatency,
+  checkTable, fixedLatency, latencyColumns, predictLatency, predictSubnetLatency,
   readLatencyTable, structureFingerprint, tableMismatches, type LatencyTable,
 } from "../../src/latency/table.js";
 import { timingStats } from "../../src/latency/measure.js";
 import { fastest, problemFromStructure } from "../../src/search/problem.js";
 import { tempDir } from "../supernet/oracle.js";
+import { syntheticTable as makeTable } from "./synthetic.js";
 
 const structure = spaceStructure(builtinSpace("fmnist-small"));
 const stats = (median: number) => ({ count: 3, mean: median, var: 0, median, min: median, p10: median, p90: median });
-
-/** A table with made-up medians: stem 1, head 2, layer l position p = 10 * (l + 1) + p (skip empty), overhead 0.5, correction x2. */
-function syntheticTable(): LatencyTable {
-  const blocks: LatencyTable["blocks"] = { stem: stats(1), head: stats(2) };
-  structure.layers.forEach((layer, l) => {
-    for (const c of layer.candidates) blocks[candidateKey(l, c.position, c.name)] = c.name === "skip" ? { ...stats(0), count: 0, empty: true } : stats(10 * (l + 1) + c.position);
-  });
-  return {
-    format: LATENCY_TABLE_FORMAT, unit: "ms",
-    supernet: { file: "s.onnx", sha256: "0".repeat(64), space: "fmnist-small", fingerprint: structureFingerprint(structure) },
-    device: "cpu", threads: 2, batch: 1, onnxruntime: "1.30.0", cpu: "Some CPU x 2", platform: "linux x64", measuredAt: "2026-12-04T00:00:00Z",
-    repeats: 3, warmup: 1, sampleMs: 2, seed: 0, loadavg: [0.1, 0.2], overhead: stats(0.5), statistic: "median", correction: { factor: 2, archs: [[0, 0, 0, 0, 0, 0]], ratios: [2] }, blocks,
-  };
-}
+const syntheticTable = () => makeTable(structure);
 
 describe("latency table", () => {
   it("predicts an architecture as the correction factor times (per-run overhead once + each block less its overhead)", () => {
