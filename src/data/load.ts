@@ -250,3 +250,10 @@ async function firstSize(listing: FolderListing, strict: boolean): Promise<Image
   }
   throw new InputFileError(listing.dir, "none of its images could be decoded");
 }
+
+/** The [C, H, W] a model's [N, C, H, W] input fixes (a symbolic dimension is left to the data). */
+export function inputImageShape(shape: readonly (number | string)[]): Partial<ImageShape> | undefined {
+  if (shape.length !== 4) return undefined;
+  const [, c, h, w] = shape.map((d) => (typeof d === "number" && d > 0 ? d : undefined));
+  return { channels: c, height: h, width: w };
+}

@@ -23,10 +23,9 @@ import { writeModel } from "../model/model-io.js";
 import { reinitializeWeights } from "../ops/init.js";
 import { cudaAvailable, CUDA_HELP, type Device } from "../runtime/ort.js";
 import { splitValidation, type Dataset } from "../data/dataset.js";
-import { loadData, type DataOptions } from "../data/load.js";
+import { inputImageShape, loadData, type DataOptions } from "../data/load.js";
 import { openBatchSource, type PrefetchMode } from "../data/prefetch.js";
 import { FASHION_MNIST_NORMALIZATION } from "../data/batches.js";
-import type { ImageShape } from "../data/image-decode.js";
 import { createEngine, type EngineLayout } from "../train/engine.js";
 import { train, RECENT_WINDOW, type StepInfo, type TrainConfig, type TrainResult } from "../train/trainer.js";
 import { batchNormTable } from "../train/params.js";
@@ -132,13 +131,6 @@ export async function trainModel(job: TrainJob): Promise<TrainResult> {
   }
 }
 
-/** The [C, H, W] the model's input fixes (a symbolic dimension is left to the data). */
-function imageShape(shape: readonly (number | string)[]): Partial<ImageShape> | undefined {
-  if (shape.length !== 4) return undefined;
-  const [, c, h, w] = shape.map((d) => (typeof d === "number" && d > 0 ? d : undefined));
-  return { channels: c, height: h, width: w };
-}
-
 /** The model's number of classes when its logits' shape says it. */
 function outputClasses(structure: SupernetStructure, model: ModelProto): number | undefined {
   const out = model.graph!.output.find((o) => o.name === structure.output) ?? model.graph!.output[0];
@@ -223,7 +215,7 @@ export async function runTraining(req: TrainRunRequest): Promise<TrainRunResult>
   const bn = loaded.kind === "subnet" ? "all" : config.bn;
   if (req.reinit) reinitialize(loaded, config.seed);
 
-  const full = await loadData(req.data, "train", { ...req.dataOptions, want: imageShape(structure.input.shape), onNote: req.onNote });
+  const full = await loadData(req.data, "train", { ...req.dataOptions, want: inputImageShape(structure.input.shape), onNote: req.onNote });
   checkInputShape(structure.input.shape, full, file, config.augment === true);
   const outputs = outputClasses(structure, model);
   if (outputs !== undefined && full.classes > outputs) {

@@ -15,7 +15,8 @@ import type { LoadedSupernet } from "../supernet/load.js";
 import type { Normalization } from "../structure/normalization.js";
 import type { Device } from "../runtime/ort.js";
 import { extractSubnet } from "../extract/subnet.js";
-import { loadDataset } from "../data/dataset.js";
+import { inputImageShape, loadData, type LoadRequest } from "../data/load.js";
+import { FASHION_MNIST_NORMALIZATION } from "../data/batches.js";
 import type { Batch } from "../data/batches.js";
 import { probeBatch } from "./probe-batch.js";
 import { proxyScore, type ProxyName } from "./zero-cost.js";
@@ -39,8 +40,9 @@ export function indicatorHelp(): string {
 }
 
 export interface ProxyOptions {
-  /** Training data for the minibatch proxies (default: as train's --data). */
+  /** Training data for the minibatch proxies (default: as train's --data), any format loadData reads. */
   data?: string;
+  dataOptions?: Omit<LoadRequest, "want">;
   norm?: Normalization;
   /** Minibatch size (default 64). */
   batch?: number;
@@ -95,7 +97,8 @@ export function resolveIndicator(name: string, loaded: LoadedSupernet, options: 
     description: proxy.description,
     async scoreArchs(archs) {
       // The minibatch is drawn once, when first needed (synflow needs none, only the input shape).
-      batch ??= probeBatch(loadDataset(options.data, "train"), options.norm ?? loaded.manifest?.input.normalize ?? { mean: [0.286], std: [0.353] }, options.batch ?? 64, options.seed ?? 0);
+      const want = inputImageShape(loaded.structure.input.shape);
+      batch ??= probeBatch(await loadData(options.data, "train", { ...options.dataOptions, ...(want ? { want } : {}) }), options.norm ?? loaded.manifest?.input.normalize ?? FASHION_MNIST_NORMALIZATION, options.batch ?? 64, options.seed ?? 0);
       const out: number[] = [];
       for (const arch of archs) {
         const key = arch.join(",");
