@@ -18,7 +18,7 @@ row() { # name supernet indicator
   local started=$(date +%s.%N)
   local json
   json=$($BNNAS bench rank "$DIR/$net.onnx" --truth "$TRUTH" --indicator "$ind" --threads "$THREADS" --json)
-  local secs=$(echo "$(date +%s.%N) - $started" | bc)
+  local secs=$(printf "%.2f" "$(echo "$(date +%s.%N) - $started" | bc)")
   echo "{\"row\":\"$name\",\"supernet\":\"$net\",\"rank_seconds\":$secs,\"report\":$json}" >> "$OUT"
   echo "$name done" >&2
 }

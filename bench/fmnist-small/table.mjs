@@ -15,7 +15,7 @@ const training = (net) => {
   const t = JSON.parse(readFileSync(file, "utf8"));
   return `${t.steps} steps, ${((t.steps * t.ms_per_step) / 60000).toFixed(1)} min`;
 };
-console.log("| indicator / recipe | Kendall tau (95% CI) | Spearman rho | top-10% precision | best at truth percentile | training | scoring the 93 archs |");
+console.log("| indicator / recipe | Kendall tau (95% CI) | Spearman rho | top-10% precision | best at truth percentile | training | scoring the truth's archs |");
 console.log("| --- | --- | --- | --- | --- | --- | --- |");
 for (const { row, supernet, rank_seconds, report: r } of rows) {
   const ci = (w) => `${f(w.value)} (${f(w.ci95[0])} .. ${f(w.ci95[1])})`;
