@@ -11,7 +11,7 @@
 import { statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
-import { InputFileError, OptionError } from "../errors.js";
+import { InputFileError } from "../errors.js";
 import { defaultDataDir, hasIdx, idxFiles, loadDataset, sharedBytes, labelArray, type Dataset, type Split } from "./dataset.js";
 import { cifarFiles, detectCifar, loadCifar, type CifarVariant } from "./cifar.js";
 import { checkSameClasses, detectFolder, listSplit, type FolderListing } from "./folder.js";

@@ -4,7 +4,8 @@
  * `bnnas.quantization` in metadata_props). Facts are read from the graph itself, so a foreign
  * file is described as well as one bnnas wrote.
  */
-import { make, type ModelProto } from "../onnx/proto.js";
+import { setMetadataEntry } from "../onnx/metadata.js";
+import type { ModelProto } from "../onnx/proto.js";
 import { ModelFormatError } from "../errors.js";
 import { modelOpset } from "./opset-convert.js";
 
@@ -34,8 +35,7 @@ export function isQuantized(model: ModelProto): boolean {
 }
 
 export function writeQuantizationRecord(model: ModelProto, record: QuantizationRecord): void {
-  model.metadataProps = model.metadataProps.filter((e) => e.key !== QUANTIZATION_KEY);
-  model.metadataProps.push(make.entry(QUANTIZATION_KEY, JSON.stringify(record)));
+  setMetadataEntry(model, QUANTIZATION_KEY, JSON.stringify(record));
 }
 
 export function readQuantizationRecord(model: ModelProto, file = "<model>"): QuantizationRecord | undefined {

@@ -7,17 +7,17 @@
 import { statSync } from "node:fs";
 import { checkArch, parseArch } from "../structure/arch.js";
 import type { Normalization } from "../structure/normalization.js";
-import { writeModel } from "../model/model-io.js";
-import { extractWithManifest, openSupernet, type OpenedSupernet } from "../extract/from-file.js";
+import { readModelFile, writeModel } from "../model/model-io.js";
+import { extractWithManifest, type OpenedSupernet } from "../extract/from-file.js";
 import { copySubnet } from "../extract/from-subnet.js";
-import { readModel } from "../model/model-io.js";
+import { supernetOf } from "../supernet/load.js";
 import { modelKind } from "../supernet/model-kind.js";
 import type { FoldResult } from "../extract/batchnorm.js";
 import { readSubnetManifest, writeSubnetManifest, type SubnetManifest } from "../supernet/subnet-manifest.js";
 import { convertOpset, MAX_OPSET, MIN_OPSET, modelOpset, type OpsetConversion } from "../extract/opset-convert.js";
 import { calibrationTensors, quantizeQdq, QUANTIZE_MIN_OPSET, type ActivationType, type QuantizeResult, type Range } from "../extract/quantize.js";
 import { writeQuantizationRecord, type QuantizationRecord } from "../extract/deploy-info.js";
-import { BnnasError, InputFileError, ModelFormatError, OptionError, UsageError } from "../errors.js";
+import { BnnasError, InputFileError, OptionError, UsageError } from "../errors.js";
 import { cloneForEditing } from "../onnx/clone.js";
 import { valueInfo } from "../onnx/builder.js";
 import type { ModelProto } from "../onnx/proto.js";
@@ -113,24 +113,19 @@ interface Extracted {
  * supernet (`arch` picks the path) or a subnet (a trained model to deploy; `arch` optional).
  */
 function extractModel(file: string, req: ExtractRequest, foldBn: boolean): Extracted {
-  let src: OpenedSupernet;
-  try {
-    src = openSupernet(file, { pattern: req.pattern });
-  } catch (e) {
-    if (e instanceof InputFileError && !(e instanceof ModelFormatError)) {
-      const model = readModel(file);
-      if (modelKind(model) === "subnet") {
-        // --arch picks a path of a supernet; a subnet is deployed as it is.
-        if (req.arch !== undefined) {
-          const m = readSubnetManifest(model, file);
-          const what = m ? `a subnet bnnas extracted (arch ${m.arch.join(",")})` : "a subnet (a single input, no mask inputs)";
-          throw new InputFileError(file, (o) => `is ${what}, not a supernet; pass the supernet it came from, or drop ${o("arch")} to fold, convert or quantize this subnet`);
-        }
-        return fromSubnet(model, file, req, foldBn);
-      }
+  // The file is read once; what kind of model it is decides whether it is a supernet to cut a
+  // path from or a subnet to deploy as it is.
+  const read = readModelFile(file);
+  if (modelKind(read.model) === "subnet") {
+    // --arch picks a path of a supernet; a subnet is deployed as it is.
+    if (req.arch !== undefined) {
+      const m = readSubnetManifest(read.model, file);
+      const what = m ? `a subnet bnnas extracted (arch ${m.arch.join(",")})` : "a subnet (a single input, no mask inputs)";
+      throw new InputFileError(file, (o) => `is ${what}, not a supernet; pass the supernet it came from, or drop ${o("arch")} to fold, convert or quantize this subnet`);
     }
-    throw e;
+    return fromSubnet(read.model, file, req, foldBn);
   }
+  const src: OpenedSupernet = supernetOf(read, file, { pattern: req.pattern });
   if (req.arch === undefined) throw new UsageError((o) => `${file} is a supernet: pass ${o("arch")} A to choose the path to extract`);
   const arch = typeof req.arch === "string" ? parseArch(req.arch, src.structure) : checkArch(req.arch, src.structure);
   const result = extractWithManifest(src, arch, { foldBn, normalize: req.normalize });

@@ -116,7 +116,6 @@ export async function rankReport(loaded: LoadedSupernet, truth: TruthTable, opti
   }
 
   const byEpoch = epochRankings(loaded, truth.archs);
-  const last = byEpoch.at(-1);
   return {
     indicator: indicator.name,
     n: truth.archs.length,

@@ -9,6 +9,7 @@ import { INDICATORS, getIndicator } from "../score/registry.js";
 import type { ArchIndicator } from "../proxy/arch-indicator.js";
 import type { Indicator } from "../score/indicator.js";
 import { ArchScorer } from "../score/arch-scorer.js";
+import { archCost } from "../structure/arch.js";
 import { costsKnown, fastest, fixedDepthChoices, problemFromStructure, type Constraints, type Evaluated, type SearchProblem } from "../search/problem.js";
 import { getStrategy } from "../search/strategy.js";
 import { exactPareto } from "../search/exact.js";
@@ -143,6 +144,6 @@ export async function searchSupernetScored(loaded: LoadedSupernet, indicator: Ar
 /** MACs and params of an architecture (null where unknown) with a score from elsewhere. */
 export function costRow(loaded: LoadedSupernet, arch: number[], score: number): ArchRow {
   const known = loaded.countProblem === undefined && loaded.structure.fixed !== undefined;
-  const cost = known ? new ArchScorer(loaded.structure, loaded.structure.layers.map((l) => l.candidates.map(() => 0))).cost(arch) : undefined;
+  const cost = known ? archCost(loaded.structure, arch) : undefined;
   return { arch, score, macs: cost?.macs ?? null, params: cost?.params ?? null };
 }

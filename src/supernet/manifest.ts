@@ -7,8 +7,9 @@
  * The training record (what `bnnas train` did) lives in `manifest.training`; files without a
  * manifest keep theirs under metadata key `bnnas.training`.
  */
+import { metadataEntry, setMetadataEntry } from "../onnx/metadata.js";
 import { ModelFormatError, SpaceError } from "../errors.js";
-import { make, type ModelProto } from "../onnx/proto.js";
+import type { ModelProto } from "../onnx/proto.js";
 import type { SpaceSpec } from "../space/spec.js";
 import type { Normalization } from "../structure/normalization.js";
 import { validateSpace } from "../space/validate.js";
@@ -50,15 +51,6 @@ export interface Manifest {
   training: Record<string, unknown> | null;
 }
 
-function entry(model: ModelProto, key: string): string | undefined {
-  return model.metadataProps.find((e) => e.key === key)?.value;
-}
-
-function setEntry(model: ModelProto, key: string, value: string): void {
-  const e = model.metadataProps.find((x) => x.key === key);
-  if (e) e.value = value;
-  else model.metadataProps.push(make.entry(key, value));
-}
 
 /** Checks a parsed manifest's shape; returns a problem `path: detail` or undefined. */
 class Check {
@@ -91,7 +83,7 @@ class Check {
  * graph does not have.
  */
 export function readManifest(model: ModelProto, file: string): Manifest | undefined {
-  const text = entry(model, MANIFEST_KEY);
+  const text = metadataEntry(model, MANIFEST_KEY);
   if (text === undefined) return undefined;
   const fail = (path: string, detail: string): never => {
     throw new ModelFormatError(file, `its bnnas manifest (metadata '${MANIFEST_KEY}') is malformed: ${path ? path + ": " : ""}${detail}`);
@@ -194,7 +186,7 @@ function checkAgainstGraph(m: Manifest, model: ModelProto, fail: (path: string, 
 
 /** Stores (or replaces) the manifest in the model's metadata. */
 export function writeManifest(model: ModelProto, manifest: Manifest): void {
-  setEntry(model, MANIFEST_KEY, JSON.stringify(manifest));
+  setMetadataEntry(model, MANIFEST_KEY, JSON.stringify(manifest));
 }
 
 /** The SupernetStructure of a bnnas supernet (masks are one vector per layer). */
@@ -219,20 +211,20 @@ export function structureFromManifest(m: Manifest): SupernetStructure {
  * `bnnas.training` for files without a manifest. `record` must be JSON-serialisable.
  */
 export function setTrainingRecord(model: ModelProto, record: object): void {
-  const text = entry(model, MANIFEST_KEY);
+  const text = metadataEntry(model, MANIFEST_KEY);
   if (text !== undefined) {
     const m = JSON.parse(text) as Manifest;
     m.training = JSON.parse(JSON.stringify(record)) as Record<string, unknown>;
-    setEntry(model, MANIFEST_KEY, JSON.stringify(m));
+    setMetadataEntry(model, MANIFEST_KEY, JSON.stringify(m));
   } else {
-    setEntry(model, TRAINING_KEY, JSON.stringify(record));
+    setMetadataEntry(model, TRAINING_KEY, JSON.stringify(record));
   }
 }
 
 /** The training record of a bnnas or foreign file, or null when it was never trained by bnnas. */
 export function getTrainingRecord(model: ModelProto, file = "the model"): object | null {
-  const manifestText = entry(model, MANIFEST_KEY);
-  const text = manifestText ?? entry(model, TRAINING_KEY);
+  const manifestText = metadataEntry(model, MANIFEST_KEY);
+  const text = manifestText ?? metadataEntry(model, TRAINING_KEY);
   if (text === undefined) return null;
   let v: unknown;
   try {

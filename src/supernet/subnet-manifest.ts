@@ -4,8 +4,9 @@
  * normalisation), stored as JSON in the model's metadata_props under `bnnas.subnet`, so the
  * file explains itself to `eval` and `serve` and to people (onnx.load(f).metadata_props).
  */
+import { setMetadataEntry } from "../onnx/metadata.js";
 import { createHash } from "node:crypto";
-import { make, type ModelProto } from "../onnx/proto.js";
+import type { ModelProto } from "../onnx/proto.js";
 import { GraphIndex } from "../onnx/graph.js";
 import { elementCount, tensorDims } from "../onnx/tensor.js";
 import { DataType } from "../onnx/proto.js";
@@ -62,8 +63,7 @@ export function countParams(model: ModelProto): number {
 }
 
 export function writeSubnetManifest(model: ModelProto, manifest: SubnetManifest): void {
-  model.metadataProps = model.metadataProps.filter((e) => e.key !== SUBNET_MANIFEST_KEY);
-  model.metadataProps.push(make.entry(SUBNET_MANIFEST_KEY, JSON.stringify(manifest)));
+  setMetadataEntry(model, SUBNET_MANIFEST_KEY, JSON.stringify(manifest));
 }
 
 /** The subnet manifest, or undefined when the model has none (a foreign file). */
