@@ -17,6 +17,10 @@ import { loadSupernet } from "../supernet/load.js";
 import { checkIndicatorName, indicatorHelp } from "../proxy/registry.js";
 import type { Device } from "../runtime/ort.js";
 import { LazyProgress } from "../util/progress.js";
+import { DEMO_RECIPE } from "../pipeline/demo.js";
+import { runBenchSearch, type BenchSearchReport } from "../pipeline/bench-search.js";
+import { readLatencyTable } from "../latency/table.js";
+import { formatArch } from "../structure/arch.js";
 
 interface TruthOptions extends DataFlags {
   space: string;
@@ -46,7 +50,7 @@ function seedList(value: string): number[] {
 }
 
 export function register(program: Command, io: ConsoleIO): void {
-  const bench = program.command("bench").description("measurements of a space from inside bnnas (truth: accuracies of architectures trained from scratch; rank: how well an indicator agrees with them)");
+  const bench = program.command("bench").description("measurements of a space from inside bnnas (truth: accuracies of architectures trained from scratch; rank: how well an indicator agrees with them; search: the chosen architecture's percentile among random ones)");
   addDataOptions(bench
     .command("truth")
     .description("train architectures from scratch (every weight, the space's init per seed) and append one JSON line per (arch, seed) with its test accuracy; resumable"), "the data (train split to train, test split to evaluate)")
@@ -110,6 +114,94 @@ export function register(program: Command, io: ConsoleIO): void {
       progress.finish();
       io.stdout(opts.json ? `${JSON.stringify(report)}\n` : formatRank(file, opts.truth, report));
     });
+  registerSearch(bench, io);
+}
+
+interface SearchOptions extends DataFlags {
+  space: string;
+  maxMacs: number;
+  maxParams?: number;
+  maxLatency?: number;
+  latencyTable?: string;
+  supernetEpochs: number;
+  supernetSteps?: number;
+  seed: number;
+  random: number;
+  seeds: number[];
+  epochs: number;
+  subset?: number;
+  testLimit?: number;
+  batch: number;
+  lr: number;
+  truthOut: string;
+  workDir?: string;
+  force?: boolean;
+  device: Device;
+  threads?: number;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+/** `bench search`: the demo's pipeline checked against random architectures trained from scratch (src/pipeline/bench-search.ts). */
+function registerSearch(bench: Command, io: ConsoleIO): void {
+  addDataOptions(bench
+    .command("search")
+    .description("search checked end to end: the demo's pipeline (export, BN-only training, BN indicator, exact search under the budget), then the chosen architecture and N random ones under the same budget trained from scratch as bench truth does; reports the chosen one's percentile among them (target: 80th); resumable"), "the data (supernet training, and the from-scratch runs)")
+    .option("--space <name|file>", "search space", "fmnist-small")
+    .option("--max-macs <n>", "MACs budget (e.g. 4M)", countOption("--max-macs"), DEMO_RECIPE.maxMacs)
+    .option("--max-params <n>", "parameter budget (e.g. 100K)", countOption("--max-params"))
+    .option("--latency-table <file>", "predicted latencies from bnnas latency (for --max-latency)")
+    .option("--max-latency <ms>", "predicted-latency budget in ms (needs --latency-table)", floatOption("--max-latency", 0))
+    .option("--supernet-epochs <n>", "epochs of the BN-only supernet training (the demo's recipe otherwise)", intOption("--supernet-epochs", 1), DEMO_RECIPE.epochs)
+    .option("--supernet-steps <n>", "cap on the supernet training's steps (quick trials)", intOption("--supernet-steps", 1))
+    .option("--seed <s>", "seed of the export, supernet training and the random architectures", intOption("--seed", 0, 0xffffffff), 0)
+    .option("--random <n>", "random architectures under the budget to train (besides the chosen one)", intOption("--random", 1), 20)
+    .option("--seeds <list>", "training seeds per architecture (init, data order), e.g. 0,1", seedList, [0])
+    .option("--epochs <n>", "from-scratch training epochs per run", intOption("--epochs", 1), 3)
+    .option("--subset <n>", "train on a fixed sample of n training images (default: all)", countOption("--subset"))
+    .option("--test-limit <n>", "evaluate on the first n test images (default: all)", intOption("--test-limit", 1))
+    .option("--batch <n>", "batch size of the from-scratch runs", intOption("--batch", 1), 128)
+    .option("--lr <x>", "learning rate of the from-scratch runs (cosine, Nesterov, weight decay 5e-5)", floatOption("--lr", 0), 0.1)
+    .requiredOption("-o, --truth-out <file>", "bench truth JSONL file to append the runs to (lines already there are skipped; bench rank reads it)")
+    .option("--work-dir <dir>", "folder for the supernet files, reused by a rerun (default: <truth-out>.work)")
+    .option("--force", "retrain the work folder's supernet when it was made with other options")
+    .addOption(deviceOption())
+    .addOption(threadsOption("--threads <n>"))
+    .option("--json", "print the report as JSON on stdout")
+    .option("--quiet", "no progress output")
+    .action(async (opts: SearchOptions) => {
+      if (opts.maxLatency !== undefined && opts.latencyTable === undefined) throw new UsageError("--max-latency needs --latency-table FILE (make one with bnnas latency SUPERNET -o table.json)");
+      const latency = opts.latencyTable !== undefined ? { table: readLatencyTable(opts.latencyTable), file: opts.latencyTable } : undefined;
+      const data = dataOptions(opts, io);
+      const report = await runBenchSearch({
+        space: opts.space, data: opts.data, dataOptions: data,
+        budget: { maxMacs: opts.maxMacs, maxParams: opts.maxParams, maxLatency: opts.maxLatency }, latency,
+        supernetEpochs: opts.supernetEpochs, supernetSteps: opts.supernetSteps, seed: opts.seed, random: opts.random,
+        truth: { output: opts.truthOut, seeds: opts.seeds, epochs: opts.epochs, subsetImages: opts.subset, testLimit: opts.testLimit, batch: opts.batch, lr: opts.lr },
+        workDir: opts.workDir, force: opts.force, device: opts.device, threads: opts.threads, io, quiet: opts.quiet,
+      });
+      data.finish();
+      io.stdout(opts.json ? `${JSON.stringify(report)}\n` : formatSearch(report));
+    });
+}
+
+function formatSearch(r: BenchSearchReport): string {
+  const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+  const macs = (x: number | null) => (x === null ? "?" : `${(x / 1e6).toFixed(3)}M`);
+  const budget = [r.budget.max_macs !== null ? `MACs <= ${r.budget.max_macs}` : "", r.budget.max_params !== null ? `params <= ${r.budget.max_params}` : "", r.budget.max_latency !== null ? `latency <= ${r.budget.max_latency} ms` : ""].filter(Boolean).join(", ");
+  const t = r.truth_recipe;
+  const row = (name: string, a: BenchSearchReport["chosen"]) => `  ${name.padEnd(8)} ${pct(a.acc).padStart(7)}  ${macs(a.macs).padStart(9)}  ${a.score.toFixed(4).padStart(9)}  ${formatArch(a.arch)}`;
+  const lines = [
+    `${r.space}, budget ${budget}: the chosen architecture against ${r.random.length} random ones under the budget, each trained from scratch`,
+    `  (${t.epochs} epochs on ${t.images} images, seeds ${t.seeds.join(",")}, batch ${t.batch}, lr ${t.lr}; accuracy on ${t.test_limit ?? "all"} test images, mean over seeds)`,
+    `           accuracy       MACs   BN score  arch`,
+    row("chosen", r.chosen),
+    ...r.random.map((a, i) => row(`random ${i + 1}`, a)),
+    `chosen at the ${r.percentile.toFixed(1)}th percentile of the random architectures (best ${pct(r.best_random)}, median ${pct(r.median_random)}): ${r.meets_target ? "PASS" : "below"} the target of the ${r.target_percentile}th`,
+    `stages: ${r.stages.map((s) => `${s.name} ${s.seconds.toFixed(1)} s${s.reused ? " (reused)" : ""}`).join("; ")}`,
+    `truth: ${r.truth_file} (${r.runs.written} runs written, ${r.runs.skipped} already there); supernet: ${r.work_dir}`,
+  ];
+  return lines.join("\n") + "\n";
 }
 
 function formatRank(file: string, truth: string, r: RankReport): string {

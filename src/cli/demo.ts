@@ -6,7 +6,7 @@ import type { Command } from "commander";
 import type { ConsoleIO } from "../util/io.js";
 import { addDataOptions, choiceOption, countOption, floatOption, intOption, type DataFlags } from "./options.js";
 import { formatDemoSummary } from "./demo-summary.js";
-import { runDemo, type DemoOptions } from "../pipeline/demo.js";
+import { DEMO_RECIPE, runDemo, type DemoOptions } from "../pipeline/demo.js";
 
 interface Options extends DemoOptions, DataFlags {
   quiet?: boolean;
@@ -19,13 +19,13 @@ export function register(program: Command, io: ConsoleIO): void {
     .description("run the whole pipeline (export, BN-only training, exact + evolution search, extract, eval) on a built-in space and the shipped data"), "the data", "the Fashion-MNIST subset shipped with bnnas")
     .option("--out <dir>", "output directory for the supernet, trained supernet, subnet and summary", "bnnas-demo")
     .option("--space <name|file>", "search space", "fmnist-small")
-    .option("--epochs <n>", "supernet training epochs", intOption("--epochs", 1), 5)
+    .option("--epochs <n>", "supernet training epochs", intOption("--epochs", 1), DEMO_RECIPE.epochs)
     .option("--steps <n>", "cap on training steps (quick trials)", intOption("--steps", 1))
-    .option("--batch <n>", "training batch size", intOption("--batch", 1), 128)
-    .option("--lr <x>", "learning rate (linear decay)", floatOption("--lr", 0), 1)
-    .option("--bn <mode>", "whose gamma/beta train: all (learns faster at small budgets) or last (the BN-NAS code)", choiceOption("--bn", ["last", "all"] as const), "all")
-    .option("--label-smoothing <x>", "label smoothing", floatOption("--label-smoothing", 0, 1), 0.1)
-    .option("--max-macs <n>", "MACs budget of the search (e.g. 4M)", countOption("--max-macs"), 4_000_000)
+    .option("--batch <n>", "training batch size", intOption("--batch", 1), DEMO_RECIPE.batch)
+    .option("--lr <x>", "learning rate (linear decay)", floatOption("--lr", 0), DEMO_RECIPE.lr)
+    .option("--bn <mode>", "whose gamma/beta train: all (learns faster at small budgets) or last (the BN-NAS code)", choiceOption("--bn", ["last", "all"] as const), DEMO_RECIPE.bn)
+    .option("--label-smoothing <x>", "label smoothing", floatOption("--label-smoothing", 0, 1), DEMO_RECIPE.labelSmoothing)
+    .option("--max-macs <n>", "MACs budget of the search (e.g. 4M)", countOption("--max-macs"), DEMO_RECIPE.maxMacs)
     .option("--max-latency <ms>", "predicted-latency budget (ms) of the exact search; measures a latency table of the supernet on this machine first (batch 1)", floatOption("--max-latency", 0))
     .option("--retrain-epochs <n>", "epochs of the final training of the chosen architecture from scratch, every weight (0 = skip: subnet.onnx keeps the supernet's random convolutions)", intOption("--retrain-epochs", 0), 15)
     .option("--retrain-steps <n>", "cap on the final training's steps (quick trials)", intOption("--retrain-steps", 1))

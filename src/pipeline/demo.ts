@@ -60,6 +60,31 @@ export interface DemoOptions {
   force?: boolean;
 }
 
+/** The demo's supernet recipe (its CLI defaults), shared with `bench search`, which checks it end to end. */
+export const DEMO_RECIPE = { epochs: 5, batch: 128, lr: 1, bn: "all", labelSmoothing: 0.1, maxMacs: 4_000_000 } as const satisfies Partial<DemoOptions>;
+
+/** What the demo's BN-only supernet training needs: the recipe, uniform paths, linear decay. */
+export interface SupernetTraining {
+  supernet: string;
+  output: string;
+  data: string | undefined;
+  epochs: number;
+  steps?: number;
+  batch: number;
+  lr: number;
+  bn: "last" | "all";
+  labelSmoothing: number;
+  seed: number;
+}
+
+/** The demo's supernet training as a runTraining request (momentum 0.9, no weight decay, frozen head). */
+export function supernetTrainRequest(t: SupernetTraining): Omit<TrainRunRequest, "onStep" | "onNote" | "engine"> {
+  return {
+    supernet: t.supernet, output: t.output, data: t.data,
+    config: { momentum: 0.9, weightDecay: 0, weightDecayBn: false, schedule: "linear", clip: undefined, seed: t.seed, epochs: t.epochs, steps: t.steps, batch: t.batch, lr: t.lr, bn: t.bn, labelSmoothing: t.labelSmoothing, sampler: "uniform", trainHead: false },
+  };
+}
+
 export interface StageRecord {
   name: string;
   seconds: number;
@@ -182,10 +207,7 @@ export async function runDemo(opts: DemoOptions, report: DemoReporting): Promise
     "--epochs", String(opts.epochs), ...(opts.steps ? ["--steps", String(opts.steps)] : []),
     "--batch", String(opts.batch), "--lr", String(opts.lr), "--bn", opts.bn,
     "--label-smoothing", String(opts.labelSmoothing), "--sampler", "uniform", "--seed", String(opts.seed), ...threads,
-  ], {
-    supernet: path("supernet"), output: path("trained"), data,
-    config: { ...baseConfig, epochs: opts.epochs, steps: opts.steps, batch: opts.batch, lr: opts.lr, bn: opts.bn, labelSmoothing: opts.labelSmoothing, sampler: "uniform", trainHead: false },
-  });
+  ], supernetTrainRequest({ supernet: path("supernet"), output: path("trained"), data, epochs: opts.epochs, steps: opts.steps, batch: opts.batch, lr: opts.lr, bn: opts.bn, labelSmoothing: opts.labelSmoothing, seed: opts.seed }));
 
   // With a latency budget: a table of this machine (batch 1), measured on the supernet (a table
   // belongs to the structure, so it serves the trained supernet too).
