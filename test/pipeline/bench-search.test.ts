@@ -10,15 +10,22 @@ import { builtinSpace } from "../../src/space/builtins.js";
 import { archCost } from "../../src/structure/arch.js";
 import { memoryIO } from "../../src/util/io.js";
 import { BnnasError } from "../../src/errors.js";
+import { predictLatency } from "../../src/latency/table.js";
+import { sampleArchs } from "../../src/pipeline/truth.js";
+import { syntheticTable } from "../latency/synthetic.js";
 
 const dir = mkdtempSync(join(tmpdir(), "bnnas-bench-search-"));
 const structure = spaceStructure(builtinSpace("fmnist-small"));
 const BUDGET = 3_000_000;
+// A latency budget too, from a made-up table: the median prediction of 50 sampled architectures.
+const TABLE = syntheticTable(structure);
+const latencies = sampleArchs(structure, 50, 7).map((a) => predictLatency(TABLE, structure, a)).sort((a, b) => a - b);
+const MAX_LATENCY = latencies[25]!;
 const SEEDS = [0, 1];
 const RANDOM = 3;
 // A tiny budget: the mechanics are under test, not how well architectures learn.
 const request = (output: string, over: Partial<BenchSearchRequest> = {}): BenchSearchRequest => ({
-  space: "fmnist-small", data: SUBSET_DIR, budget: { maxMacs: BUDGET }, supernetSteps: 3, seed: 0, random: RANDOM,
+  space: "fmnist-small", data: SUBSET_DIR, budget: { maxMacs: BUDGET, maxLatency: MAX_LATENCY }, latency: { table: TABLE, file: "synthetic.json" }, supernetSteps: 3, seed: 0, random: RANDOM,
   truth: { output, seeds: SEEDS, epochs: 1, subsetImages: 128, testLimit: 100, batch: 64, lr: 0.1 },
   threads: 1, io: memoryIO(), quiet: true, ...over,
 });
@@ -35,12 +42,17 @@ describe("bench search", () => {
   it("trains the chosen and random architectures under the budget, reports the percentile they imply, and resumes", async () => {
     const out = join(dir, "truth.jsonl");
     const r = await runBenchSearch(request(out));
+    const tableFile = join(dir, "synthetic.json");
+    writeFileSync(tableFile, JSON.stringify(TABLE));
+    const cliArgs = ["bench", "search", "--max-macs", "3M", "--latency-table", tableFile, "--max-latency", String(MAX_LATENCY), "--supernet-steps", "3", "--random", "3", "--seeds", "0,1", "--epochs", "1", "--subset", "128", "--test-limit", "100", "--batch", "64", "--data", SUBSET_DIR, "--threads", "1", "-o", out, "--quiet"];
     const key = (a: readonly number[]) => a.join(",");
 
     // Everything keeps to the budget, with costs counted here, not taken from the report.
     for (const a of [r.chosen, ...r.random]) {
       expect(archCost(structure, a.arch)).toEqual({ macs: a.macs, params: a.params });
       expect(a.macs!).toBeLessThanOrEqual(BUDGET);
+      expect(a.latency).toBeCloseTo(predictLatency(TABLE, structure, a.arch), 9);
+      expect(a.latency!).toBeLessThanOrEqual(MAX_LATENCY);
       expect(a.accs.map((x) => x.seed)).toEqual(SEEDS);
       expect(a.acc).toBeCloseTo((a.accs[0]!.acc + a.accs[1]!.acc) / 2, 12);
     }
@@ -67,10 +79,7 @@ describe("bench search", () => {
     expect(r.stages.map((s) => s.name)).toHaveLength(6);
 
     // A rerun (through the CLI) reuses the supernet and skips every line: the same report.
-    const again = await runCli([
-      "bench", "search", "--max-macs", "3M", "--supernet-steps", "3", "--random", "3", "--seeds", "0,1", "--epochs", "1", "--subset", "128",
-      "--test-limit", "100", "--batch", "64", "--data", SUBSET_DIR, "--threads", "1", "-o", out, "--quiet", "--json",
-    ]);
+    const again = await runCli([...cliArgs, "--json"]);
     expect(again.code, again.err).toBe(0);
     const r2 = JSON.parse(again.out);
     expect(r2.runs).toEqual({ written: 0, skipped: table.length });
@@ -78,7 +87,7 @@ describe("bench search", () => {
     expect(r2.random).toEqual(r.random);
     expect(r2.stages.slice(0, 2).map((s: { reused?: boolean }) => s.reused)).toEqual([true, true]);
     expect(lines(out)).toEqual(table);
-    const text = await runCli(["bench", "search", "--max-macs", "3M", "--supernet-steps", "3", "--random", "3", "--seeds", "0,1", "--epochs", "1", "--subset", "128", "--test-limit", "100", "--batch", "64", "--data", SUBSET_DIR, "--threads", "1", "-o", out, "--quiet"]);
+    const text = await runCli(cliArgs);
     expect(text.out).toContain(`chosen at the ${r.percentile.toFixed(1)}th percentile`);
     expect(text.out).toMatch(r.meets_target ? /PASS the target of the 80th/ : /below the target of the 80th/);
 
@@ -92,6 +101,8 @@ describe("bench search", () => {
     const min = structure.layers.reduce((s, l) => s + Math.min(...l.candidates.map((c) => c.macs!)), structure.fixed!.macs);
     const low = await refusal(runBenchSearch(request(join(dir, "low.jsonl"), { budget: { maxMacs: min - 1 } })));
     expect(low).toContain(`--maxMacs ${min - 1} is below the cheapest architecture's MACs, ${min} (arch`);
+    const slow = await refusal(runBenchSearch(request(join(dir, "low.jsonl"), { budget: { maxLatency: latencies[0]! / 100 } })));
+    expect(slow).toMatch(/--maxLatency .* ms is below the fastest architecture's predicted latency/);
 
     for (const bad of ["0", "2.5", "x"]) {
       const r = await runCli(["bench", "search", "--random", bad, "-o", join(dir, "r.jsonl")]);
