@@ -190,11 +190,11 @@ function formatSearch(r: BenchSearchReport): string {
   const macs = (x: number | null) => (x === null ? "?" : `${(x / 1e6).toFixed(3)}M`);
   const budget = [r.budget.max_macs !== null ? `MACs <= ${r.budget.max_macs}` : "", r.budget.max_params !== null ? `params <= ${r.budget.max_params}` : "", r.budget.max_latency !== null ? `latency <= ${r.budget.max_latency} ms` : ""].filter(Boolean).join(", ");
   const t = r.truth_recipe;
-  const row = (name: string, a: BenchSearchReport["chosen"]) => `  ${name.padEnd(8)} ${pct(a.acc).padStart(7)}  ${macs(a.macs).padStart(9)}  ${a.score.toFixed(4).padStart(9)}  ${formatArch(a.arch)}`;
+  const row = (name: string, a: BenchSearchReport["chosen"]) => `  ${name.padEnd(9)} ${pct(a.acc).padStart(7)}  ${macs(a.macs).padStart(9)}  ${a.score.toFixed(4).padStart(9)}  ${a.secs.toFixed(0).padStart(6)}  ${formatArch(a.arch)}`;
   const lines = [
     `${r.space}, budget ${budget}: the chosen architecture against ${r.random.length} random ones under the budget, each trained from scratch`,
     `  (${t.epochs} epochs on ${t.images} images, seeds ${t.seeds.join(",")}, batch ${t.batch}, lr ${t.lr}; accuracy on ${t.test_limit ?? "all"} test images, mean over seeds)`,
-    `           accuracy       MACs   BN score  arch`,
+    `           accuracy       MACs   BN score    secs  arch`,
     row("chosen", r.chosen),
     ...r.random.map((a, i) => row(`random ${i + 1}`, a)),
     `chosen at the ${r.percentile.toFixed(1)}th percentile of the random architectures (best ${pct(r.best_random)}, median ${pct(r.median_random)}): ${r.meets_target ? "PASS" : "below"} the target of the ${r.target_percentile}th`,

@@ -69,6 +69,8 @@ export interface TrainedArch extends ArchRow {
   /** Test accuracy, the mean over the seeds. */
   acc: number;
   accs: { seed: number; acc: number }[];
+  /** Wall seconds of its from-scratch runs (training and evaluation), summed over the seeds. */
+  secs: number;
 }
 
 export interface BenchSearchStage {
@@ -205,6 +207,8 @@ function checkTruthFile(file: string, structure: SupernetStructure, epochs: numb
       if (!(e instanceof BnnasError)) throw e;
       throw new InputFileError(file, `${at} is not an architecture of this space (${e.message}); use another truth output`);
     }
+    const missing = (["seed", "acc", "macs", "params", "epochs", "images"] as const).filter((k) => typeof value[k] !== "number");
+    if (missing.length > 0) throw new InputFileError(file, `${at} has no ${missing.map((k) => `"${k}"`).join(", ")}: not a line of bench truth; use another truth output`);
     if (value.macs !== cost.macs || value.params !== cost.params) throw new InputFileError(file, `${at} was made on another space (arch ${formatArch(value.arch)}: ${value.macs} MACs there, ${cost.macs} here); use another truth output`);
     if (value.epochs !== epochs || value.images !== images) {
       throw new InputFileError(file, (o) => `${at} was trained for ${value.epochs} epochs on ${value.images} images, this run trains ${epochs} on ${images}; use the same ${o("epochs")} and ${o("subset")}, or another truth output`);
@@ -296,16 +300,17 @@ export async function runBenchSearch(req: BenchSearchRequest): Promise<BenchSear
   await truthStage(`train ${req.random} random architectures from scratch`, randomArchs);
 
   // Accuracies from the file: this run's lines and those an earlier (killed) run wrote.
-  const accs = new Map<string, Map<number, number>>();
+  const runsOf = new Map<string, Map<number, Partial<TruthLine>>>();
   for (const { value } of readTruthLines(output)) {
     const key = formatArch(value.arch!);
-    if (!accs.has(key)) accs.set(key, new Map());
-    accs.get(key)!.set(value.seed!, value.acc!);
+    if (!runsOf.has(key)) runsOf.set(key, new Map());
+    runsOf.get(key)!.set(value.seed!, value);
   }
   const trained = (row: ArchRow): TrainedArch => {
-    const bySeed = accs.get(formatArch(row.arch))!;
-    const list = req.truth.seeds.map((seed) => ({ seed, acc: bySeed.get(seed)! }));
-    return { ...row, acc: list.reduce((s, x) => s + x.acc, 0) / list.length, accs: list };
+    const bySeed = runsOf.get(formatArch(row.arch))!;
+    const list = req.truth.seeds.map((seed) => bySeed.get(seed)!);
+    const accs = list.map((l) => ({ seed: l.seed!, acc: l.acc! }));
+    return { ...row, acc: accs.reduce((s, x) => s + x.acc, 0) / accs.length, accs, secs: Number(list.reduce((s, l) => s + (l.secs ?? 0), 0).toFixed(2)) };
   };
   const latencyOf = (arch: number[]) => (req.latency ? { latency: evaluate(problem, arch).latency! } : {});
   const chosen = trained({ ...chosenRow, ...latencyOf(chosenRow.arch) });

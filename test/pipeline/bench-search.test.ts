@@ -55,6 +55,7 @@ describe("bench search", () => {
       expect(a.latency!).toBeLessThanOrEqual(MAX_LATENCY);
       expect(a.accs.map((x) => x.seed)).toEqual(SEEDS);
       expect(a.acc).toBeCloseTo((a.accs[0]!.acc + a.accs[1]!.acc) / 2, 12);
+      expect(a.secs).toBeGreaterThan(0);
     }
     expect(r.random).toHaveLength(RANDOM);
     expect(new Set([r.chosen, ...r.random].map((a) => key(a.arch))).size).toBe(RANDOM + 1);
@@ -125,5 +126,7 @@ describe("bench search", () => {
     const foreign = join(dir, "foreign.jsonl");
     writeFileSync(foreign, `${JSON.stringify({ arch: [1, 2], seed: 0, acc: 0.5 })}\n`);
     expect(await refusal(runBenchSearch(request(foreign)))).toMatch(/foreign\.jsonl: line 1 is not an architecture of this space/);
+    writeFileSync(foreign, `${JSON.stringify({ arch, acc: 0.5 })}\n`); // bench rank takes this; bench search needs how it was made
+    expect(await refusal(runBenchSearch(request(foreign)))).toMatch(/foreign\.jsonl: line 1 has no "seed", "macs", "params", "epochs", "images": not a line of bench truth/);
   });
 });
