@@ -26,7 +26,7 @@ import { archCost, checkArch, formatArch } from "../structure/arch.js";
 import type { SupernetStructure } from "../structure/structure.js";
 import { fastest, fixedDepthChoices, problemFromStructure, evaluate, type Constraints, type SearchProblem } from "../search/problem.js";
 import { firstSightings, randomArch } from "../search/sampling.js";
-import { checkTable, latencyColumns, type LatencyTable } from "../latency/table.js";
+import { checkTable, latencyColumns, structureFingerprint, type LatencyTable } from "../latency/table.js";
 import type { Device } from "../runtime/ort.js";
 import type { StepInfo } from "../train/trainer.js";
 import { DEMO_RECIPE, supernetTrainRequest } from "./demo.js";
@@ -103,6 +103,8 @@ export interface BenchSearchReport {
 /** How the work folder's supernet was made; a rerun reuses it only when this is the same. */
 interface SupernetRecord {
   space: string;
+  /** The space's structure (a space file edited since changes it). */
+  structure: string;
   data: string;
   epochs: number;
   steps: number | null;
@@ -248,7 +250,7 @@ export async function runBenchSearch(req: BenchSearchRequest): Promise<BenchSear
   checkTruthFile(output, structure, req.truth.epochs, images);
 
   const record: SupernetRecord = {
-    space: req.space, data: train.source, epochs: req.supernetEpochs ?? DEMO_RECIPE.epochs, steps: req.supernetSteps ?? null,
+    space: req.space, structure: structureFingerprint(structure), data: train.source, epochs: req.supernetEpochs ?? DEMO_RECIPE.epochs, steps: req.supernetSteps ?? null,
     batch: DEMO_RECIPE.batch, lr: DEMO_RECIPE.lr, bn: DEMO_RECIPE.bn, label_smoothing: DEMO_RECIPE.labelSmoothing, sampler: "uniform", seed: req.seed,
   };
   const reuse = reusableSupernet(work, path("record"), path("trained"), record, req.force === true);
