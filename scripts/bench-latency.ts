@@ -4,7 +4,8 @@
  *   npm run bench:latency [-- --batches 1,128 --threads 2 --archs 50 --repeats 30 --validate-repeats 20 --space fmnist-small --statistic median|min]
  *
  * Per batch: exports the space's supernet, builds a latency table (bnnas latency: every block,
- * interleaved warm medians, per-run overhead, per-network factor from 5 calibration subnets),
+ * interleaved warm medians, per-run overhead, then 60 calibration subnets timed whole, to which
+ * each candidate's in-network cost is fitted),
  * then validates it on N other random subnets (bnnas latency --validate), each extracted with
  * BN folded and timed whole the same way. Prints the fraction within +-10%, Kendall tau, the
  * error distribution, the machine's load average during each phase, and the targets. Nothing is
@@ -34,15 +35,17 @@ const file = join(dir, "supernet.onnx");
 exportSupernet(loadSpace(space), file, { seed: 0 });
 const loaded = loadSupernet(file);
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+/** The fit's cross-validated share of calibration subnets within +-10%. */
+const cv = (errors: number[] | undefined) => (errors ? `, fit cross-validated ${pct(errors.filter((e) => Math.abs(e) <= 0.1).length / errors.length)} within +-10%` : "");
 
 for (const batch of batches) {
   const t0 = performance.now();
-  const table = await buildLatencyTable(loaded, { device: "cpu", threads, batch, repeats, warmup: 5, calibrate: Number(arg("calibrate", "5")), seed: 0, statistic, sampleMs });
+  const table = await buildLatencyTable(loaded, { device: "cpu", threads, batch, repeats, warmup: 5, calibrate: Number(arg("calibrate", "60")), seed: 0, statistic, sampleMs });
   const built = (performance.now() - t0) / 1000;
   const v = await validateLatencyTable(table, loaded, archs, { repeats: validateRepeats, warmup: 5, seed: 1 });
   const e = v.error;
   console.log(
-    `${space} batch ${batch}, ${threads} threads, ${statistic} of ${sampleMs} ms samples: table ${built.toFixed(0)} s (load ${table.loadavg.map((x) => x.toFixed(1)).join("->")}, factor ${table.correction.factor.toFixed(3)}); ` +
+    `${space} batch ${batch}, ${threads} threads, ${statistic} of ${sampleMs} ms samples: table ${built.toFixed(0)} s (load ${table.loadavg.map((x) => x.toFixed(1)).join("->")}, factor ${table.correction.factor.toFixed(3)}${cv(table.correction.fit?.cvErrors)}); ` +
       `validation of ${v.n} subnets ${v.seconds.toFixed(0)} s (load ${v.loadavg.map((x) => x.toFixed(1)).join("->")})`,
   );
   console.log(

@@ -16,6 +16,7 @@ import { formatArch } from "../structure/arch.js";
 import { openSupernet } from "../extract/from-file.js";
 import type { Device } from "../runtime/ort.js";
 import { buildLatencyTable, cpuDescription } from "../latency/build.js";
+import { DEFAULT_IDLE_MS, DEFAULT_WARM_MS } from "../latency/measure.js";
 import { checkTable, latencyColumns, readLatencyTable, LATENCY_STATISTICS, type LatencyStatistic, type LatencyTable } from "../latency/table.js";
 import { validateLatencyTable, type ValidationReport } from "../latency/validate.js";
 
@@ -29,6 +30,8 @@ interface Options {
   calibrate: number;
   statistic: LatencyStatistic;
   sampleMs: number;
+  warmMs: number;
+  idleMs: number;
   seed: number;
   validate?: number;
   force?: boolean;
@@ -45,7 +48,9 @@ function describeTable(t: LatencyTable, file: string, structure: ReturnType<type
   const entry = (key: string) => t.blocks[key]!;
   const row = (label: string, key: string) => {
     const e = entry(key);
-    lines.push(`  ${label.padEnd(26)} ${e.empty ? "0 (empty: nothing to run)" : `${ms(e[t.statistic]).padStart(8)}  (${ms(e.p10)}-${ms(e.p90)})`}`);
+    const fitted = t.correction.fit?.blocks[key];
+    const inNetwork = fitted === undefined ? "" : `  in a network ${ms(fitted)}`;
+    lines.push(`  ${label.padEnd(26)} ${e.empty ? "0 (empty: nothing to run)" : `${ms(e[t.statistic]).padStart(8)}  (${ms(e.p10)}-${ms(e.p90)})`}${inNetwork}`);
   };
   row("stem", "stem");
   structure.layers.forEach((layer, l) => {
@@ -53,7 +58,13 @@ function describeTable(t: LatencyTable, file: string, structure: ReturnType<type
     if (t.blocks[`fixed.${l}`]) row(`fixed after ${layer.label}`, `fixed.${l}`);
   });
   row("head", "head");
-  lines.push(`  per-run overhead ${ms(t.overhead[t.statistic])} ms (paid once by a network, subtracted from each block); per-network correction x${t.correction.factor.toFixed(3)} (median of measured/summed over ${t.correction.archs.length} whole subnets)`);
+  lines.push(`  per-run overhead ${ms(t.overhead[t.statistic])} ms (paid once by a network, subtracted from each block); whole subnets ran x${t.correction.factor.toFixed(3)} of their summed blocks (median over ${t.correction.archs.length})`);
+  const fit = t.correction.fit;
+  if (fit) {
+    const cv = fit.cvErrors.map(Math.abs).sort((a, b) => a - b);
+    const within = cv.filter((e) => e <= 0.1).length / cv.length;
+    lines.push(`  predictions: ${ms(fit.intercept)} ms + each candidate's in-network cost, fitted to those ${fit.measured.length} subnets (ridge ${fit.lambda}); cross-validated on them: ${(100 * within).toFixed(0)}% within +-10%, median |error| ${(100 * cv[Math.floor(cv.length / 2)]!).toFixed(1)}%`);
+  }
   const fastest = cols.perCandidate.reduce((s, l) => s + Math.min(...l), cols.fixed);
   const slowest = cols.perCandidate.reduce((s, l) => s + Math.max(...l), cols.fixed);
   lines.push(`  predicted whole networks: fastest ${ms(fastest)} ms, slowest ${ms(slowest)} ms`);
@@ -85,9 +96,11 @@ export function register(program: Command, io: ConsoleIO): void {
     .option("--batch <n>", "batch size the blocks are measured at (default 1)", intOption("--batch", 1, 1 << 20))
     .option("--repeats <n>", "timed rounds (each round runs every block once, in a fresh order)", intOption("--repeats", 1, 100000), 30)
     .option("--warmup <n>", "untimed rounds first", intOption("--warmup", 1, 100000), 5)
-    .option("--calibrate <n>", "random whole subnets timed with the blocks for the per-network correction (0: none)", intOption("--calibrate", 0, 1000), 5)
+    .option("--calibrate <n>", "random whole subnets timed after the blocks, to which the in-network cost of each candidate is fitted (fewer than 10: only a per-network factor; 0: no correction)", intOption("--calibrate", 0, 1000), 60)
     .option("--statistic <s>", "what predictions use of each block's samples: median, or min on a machine loaded beyond its cores", choiceOption("--statistic", LATENCY_STATISTICS), "median")
     .option("--sample-ms <ms>", "length of one sample: back-to-back runs of a block lasting this long, after one untimed run", floatOption("--sample-ms", 0), 2)
+    .option("--warm-ms <ms>", "before each sample, untimed back-to-back runs of the block lasting this long", floatOption("--warm-ms", 0), DEFAULT_WARM_MS)
+    .option("--idle-ms <ms>", "idle time before each block's turn, so the previous session's spin-waiting threads stop first", floatOption("--idle-ms", 0), DEFAULT_IDLE_MS)
     .option("--validate <n>", "instead of measuring a table: time N random subnets and compare them with TABLE's predictions", intOption("--validate", 2, 100000))
     .option("--seed <n>", "seed of the interleaving order and the random subnets", intOption("--seed", 0, 2 ** 32 - 1), 0)
     .option("--force", "with --validate: use a table measured for another device, thread count, batch or CPU")
@@ -127,6 +140,8 @@ export function register(program: Command, io: ConsoleIO): void {
         calibrate: opts.calibrate,
         statistic: opts.statistic,
         sampleMs: opts.sampleMs,
+        warmMs: opts.warmMs,
+        idleMs: opts.idleMs,
         seed: opts.seed,
         onProgress,
       });

@@ -15,8 +15,9 @@ import { extractSubnet } from "../extract/subnet.js";
 import { streamFor } from "../util/random.js";
 import type { SupernetStructure } from "../structure/structure.js";
 import { latencyBlocks } from "./blocks.js";
-import { timeModels, timingStats, withTinyOutput, ZERO_STATS, type Timed } from "./measure.js";
-import { LATENCY_TABLE_FORMAT, predictLatency, structureFingerprint, type BlockEntry, type LatencyStatistic, type LatencyTable } from "./table.js";
+import { DEFAULT_IDLE_MS, DEFAULT_WARM_MS, timeModels, timingStats, withTinyOutput, ZERO_STATS, type Timed } from "./measure.js";
+import { candidateKey, candidateLatency, fixedLatency, LATENCY_TABLE_FORMAT, predictLatency, structureFingerprint, type BlockEntry, type LatencyStatistic, type LatencyTable, type TableFit } from "./table.js";
+import { fitLatencies } from "./fit.js";
 
 export interface LatencyOptions {
   device: Device;
@@ -27,6 +28,10 @@ export interface LatencyOptions {
   seed: number;
   /** See MeasureOptions.sampleMs. */
   sampleMs?: number;
+  /** See MeasureOptions.warmMs. */
+  warmMs?: number;
+  /** See MeasureOptions.idleMs. */
+  idleMs?: number;
   onProgress?: (phase: "sessions" | "rounds", done: number, total: number) => void;
 }
 
@@ -95,19 +100,42 @@ export function subnetTimed(loaded: LoadedSupernet, arch: readonly number[], bat
   return { model: withTinyOutput(model, rank), input: { name: input.name, shape: input.shape.map((d, k) => (k === 0 ? batch : (d as number))) } };
 }
 
+/**
+ * Below this many calibration subnets, only the factor is measured: the fit has about 40 costs
+ * and its cross-validation needs several subnets per fold.
+ */
+export const MIN_FIT_SUBNETS = 10;
+
+/** The in-network cost of each candidate and the intercept, fitted to the calibration subnets around the factor-corrected blocks. */
+function fitTable(table: LatencyTable, structure: SupernetStructure, archs: number[][], measured: number[]): TableFit {
+  const fit = fitLatencies({
+    priorIntercept: fixedLatency(table),
+    priorCandidates: structure.layers.map((layer, l) => layer.candidates.map((c) => candidateLatency(table, l, c.position, c.name))),
+    choices: archs.map((a) => structure.layers.map((layer, l) => layer.candidates.findIndex((c) => c.position === a[l]))),
+    measured,
+  });
+  const blocks: Record<string, number> = {};
+  structure.layers.forEach((layer, l) => layer.candidates.forEach((c, k) => (blocks[candidateKey(l, c.position, c.name)] = fit.candidates[l]![k]!)));
+  return { intercept: fit.intercept, blocks, measured, lambda: fit.lambda, cvErrors: fit.cvErrors };
+}
+
 export async function buildLatencyTable(loaded: LoadedSupernet, options: BuildOptions): Promise<LatencyTable> {
   checkLatencyOptions(options);
   const { structure } = loaded;
   const blocks = latencyBlocks(loaded.model, structure, options.batch, loaded.file);
   const timedBlocks = blocks.filter((b) => b.model !== null);
   const calibration = randomArchs(structure, options.calibrate, options.seed, "latency-calibration");
-  const items: Timed[] = [
-    ...timedBlocks.map((b) => ({ model: withTinyOutput(b.model!, b.output.shape.length), input: b.input })),
-    overheadModel(loaded.model),
-    ...calibration.map((a) => subnetTimed(loaded, a, options.batch)),
-  ];
+  const items: Timed[] = [...timedBlocks.map((b) => ({ model: withTinyOutput(b.model!, b.output.shape.length), input: b.input })), overheadModel(loaded.model)];
   const load0 = loadavg()[0]!;
-  const samples = await timeModels(items, { device: options.device, threads: options.threads, repeats: options.repeats, warmup: options.warmup, seed: options.seed, sampleMs: options.sampleMs, onProgress: options.onProgress });
+  // Two phases, one progress: the blocks (and the empty graph) interleaved in their rounds, then
+  // the calibration subnets in rounds of their own, as a user's network (and --validate) runs:
+  // with no block sessions alive between them.
+  const rounds = options.warmup + options.repeats;
+  const phases = calibration.length > 0 ? 2 : 1;
+  const measure = (what: Timed[], phase: number) =>
+    timeModels(what, { device: options.device, threads: options.threads, repeats: options.repeats, warmup: options.warmup, seed: options.seed + phase, sampleMs: options.sampleMs, warmMs: options.warmMs, idleMs: options.idleMs, onProgress: (kind, done, total) => options.onProgress?.(kind, kind === "rounds" ? phase * rounds + done : done, kind === "rounds" ? phases * rounds : total) });
+  const samples = await measure(items, 0);
+  const wholeSamples = calibration.length > 0 ? await measure(calibration.map((a) => subnetTimed(loaded, a, options.batch)), 1) : [];
   const load1 = loadavg()[0]!;
   const entries: Record<string, BlockEntry> = {};
   for (const b of blocks) {
@@ -128,6 +156,8 @@ export async function buildLatencyTable(loaded: LoadedSupernet, options: BuildOp
     repeats: options.repeats,
     warmup: options.warmup,
     sampleMs: options.sampleMs ?? 2,
+    warmMs: options.warmMs ?? DEFAULT_WARM_MS,
+    idleMs: options.idleMs ?? DEFAULT_IDLE_MS,
     seed: options.seed,
     loadavg: [load0, load1],
     overhead: timingStats(samples[timedBlocks.length]!),
@@ -136,7 +166,10 @@ export async function buildLatencyTable(loaded: LoadedSupernet, options: BuildOp
     blocks: entries,
   };
   // Each calibration subnet measured over its uncorrected sum (the factor is 1 still); the factor is their median.
-  const ratios = calibration.map((a, i) => timingStats(samples[timedBlocks.length + 1 + i]!)[table.statistic] / predictLatency(table, structure, a));
-  table.correction = { factor: ratios.length === 0 ? 1 : timingStats(ratios).median, archs: calibration, ratios };
+  const measured = wholeSamples.map((x) => timingStats(x)[table.statistic]);
+  const ratios = calibration.map((a, i) => measured[i]! / predictLatency(table, structure, a));
+  const factor = ratios.length === 0 ? 1 : timingStats(ratios).median;
+  table.correction = { factor, archs: calibration, ratios };
+  if (calibration.length >= MIN_FIT_SUBNETS) table.correction.fit = fitTable(table, structure, calibration, measured);
   return table;
 }

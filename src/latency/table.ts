@@ -6,12 +6,14 @@
  * another supernet or another runtime configuration, and how sums of blocks are corrected into
  * whole-network latencies (a per-run overhead and a per-network factor, both measured).
  *
- * Prediction: factor * (overhead + sum over the network's blocks of max(0, median - overhead)),
- * with the table's `statistic` in place of the median where it says `min` (see below).
- * Each block was timed as its own session run, so each paid the per-run overhead that a whole
- * network pays once. The factor is a multiplier rather than an added constant so that a
- * prediction can never turn negative, and it scales the per-block columns of a search problem
- * exactly (factor * (a + b) = factor * a + factor * b), so search stays a sum over layers.
+ * Prediction, with 10 or more calibration subnets (the default 60): the fitted intercept plus
+ * each chosen candidate's fitted in-network cost (`correction.fit`, latency/fit.ts), a sum over
+ * layers. With fewer: factor * (overhead + sum over the network's blocks of max(0, median -
+ * overhead)), with the table's `statistic` in place of the median where it says `min`. Each
+ * block was timed as its own session run, so each paid the per-run overhead that a whole
+ * network pays once; the factor (a multiplier, so a prediction never turns negative and the
+ * per-block columns of a search problem stay additive) is the median measured/summed ratio of
+ * the calibration subnets, and it scales the prior the fit starts from.
  *
  * A table belongs to a supernet's *structure* (layers, candidates, their shapes and costs), not
  * to its trained weights: the table of `supernet.onnx` serves `supernet.trained.onnx`.
@@ -48,6 +50,10 @@ export interface LatencyTable {
   warmup: number;
   /** Length of one sample (ms of back-to-back runs, see MeasureOptions.sampleMs); validation uses the same. */
   sampleMs: number;
+  /** Untimed back-to-back runs before each sample (ms, see MeasureOptions.warmMs); validation uses the same. 0 in tables made before it existed. */
+  warmMs: number;
+  /** Idle time before each model's turn (ms, see MeasureOptions.idleMs); validation uses the same. 0 in tables made before it existed. */
+  idleMs: number;
   seed: number;
   /** 1-minute load average before and after measuring (how quiet the machine was). */
   loadavg: [number, number];
@@ -58,7 +64,7 @@ export interface LatencyTable {
    * interleaved with the blocks) of measured over summed latency, `ratios`; what sums of blocks
    * miss (fusions and layout changes across block borders, caches). 1 with no calibration.
    */
-  correction: { factor: number; archs: number[][]; ratios: number[] };
+  correction: { factor: number; archs: number[][]; ratios: number[]; fit?: TableFit };
   /**
    * Which statistic of the samples predictions use: `median` (the default), or `min`, for a
    * machine loaded beyond its cores, where most samples are preempted and the median measures
@@ -68,6 +74,24 @@ export interface LatencyTable {
   statistic: LatencyStatistic;
   /** Keyed by block: `stem`, `layer<l>.<position>.<name>`, `fixed.<l>`, `head`. */
   blocks: Record<string, BlockEntry>;
+}
+
+/**
+ * In-network costs fitted to the calibration subnets (latency/fit.ts): where present, predictions
+ * are `intercept` + the fitted cost of each chosen candidate, instead of the corrected sums of
+ * standalone blocks.
+ */
+export interface TableFit {
+  /** What every network pays (stem, head, fixed parts, per-run overhead), ms. */
+  intercept: number;
+  /** Fitted in-network cost (ms) per candidate key (`layer<l>.<position>.<name>`), skips included. */
+  blocks: Record<string, number>;
+  /** The calibration subnets' measured latency (the table's statistic), in `archs` order. */
+  measured: number[];
+  /** Ridge strength chosen by cross-validation. */
+  lambda: number;
+  /** Cross-validated relative error of each calibration subnet (predicted by a fit without it, / measured - 1). */
+  cvErrors: number[];
 }
 
 export type LatencyStatistic = "median" | "min";
@@ -101,13 +125,17 @@ export function uncorrectedFixed(table: LatencyTable): number {
 
 /** Latency of everything outside the choice layers, plus the per-network terms: what every architecture pays. */
 export function fixedLatency(table: LatencyTable): number {
+  if (table.correction.fit) return table.correction.fit.intercept;
   return table.correction.factor * uncorrectedFixed(table);
 }
 
-/** A candidate's latency in the table (its block's own work, corrected). */
+/** A candidate's latency in the table: its fitted in-network cost, else its block's own work, corrected. */
 export function candidateLatency(table: LatencyTable, l: number, position: number, name: string, file = "<table>"): number {
-  const e = table.blocks[candidateKey(l, position, name)];
-  if (!e) throw new InputFileError(file, `has no entry for layer ${l} candidate ${position} (${name}); measure the table again with bnnas latency`);
+  const key = candidateKey(l, position, name);
+  const e = table.blocks[key];
+  const fitted = table.correction.fit?.blocks[key];
+  if (fitted !== undefined) return fitted;
+  if (!e || table.correction.fit) throw new InputFileError(file, `has no entry for layer ${l} candidate ${position} (${name}); measure the table again with bnnas latency`);
   return table.correction.factor * work(table, e);
 }
 
@@ -179,6 +207,15 @@ function readStats(v: unknown, at: JsonPath): TimingStats {
   return { count: required(o, "count", at, (x, p) => asInt(x, p, 0, 2 ** 31)), mean: n("mean"), var: n("var"), median: n("median"), min: n("min"), p10: n("p10"), p90: n("p90") };
 }
 
+function readFit(v: unknown, at: JsonPath): TableFit {
+  const o = asObject(v, at);
+  const numbers = (k: string, min?: number) => required(o, k, at, (x, p) => asArray(x, p)).map((x, i) => asNumber(x, at.key(k).index(i), min));
+  const blocksObj = required(o, "blocks", at, (x, p) => asObject(x, p));
+  const blocks: Record<string, number> = {};
+  for (const [key, x] of Object.entries(blocksObj)) blocks[key] = asNumber(x, at.key("blocks").key(key), 0);
+  return { intercept: required(o, "intercept", at, asNumber), blocks, measured: numbers("measured", 0), lambda: required(o, "lambda", at, (x, p) => asNumber(x, p, 0)), cvErrors: numbers("cvErrors") };
+}
+
 /** Reads and checks a table file; every problem names the file and the field. */
 export function readLatencyTable(file: string): LatencyTable {
   let text: string;
@@ -229,6 +266,8 @@ export function readLatencyTable(file: string): LatencyTable {
     repeats: required(o, "repeats", at, (v, p) => asInt(v, p, 1, 2 ** 31)),
     warmup: required(o, "warmup", at, (v, p) => asInt(v, p, 0, 2 ** 31)),
     sampleMs: optional(o, "sampleMs", at, (v, p) => asNumber(v, p, 0)) ?? 2,
+    warmMs: optional(o, "warmMs", at, (v, p) => asNumber(v, p, 0)) ?? 0,
+    idleMs: optional(o, "idleMs", at, (v, p) => asNumber(v, p, 0)) ?? 0,
     seed: required(o, "seed", at, (v, p) => asInt(v, p, 0, 2 ** 32)),
     loadavg: [load[0]!, load[1]!],
     overhead: required(o, "overhead", at, readStats),
@@ -237,6 +276,7 @@ export function readLatencyTable(file: string): LatencyTable {
       factor: required(corr, "factor", corrAt, (v, p) => asNumber(v, p, 0, Infinity, true)),
       archs: required(corr, "archs", corrAt, (v, p) => asArray(v, p)).map((a, i) => asArray(a, corrAt.key("archs").index(i)).map((x, j) => asInt(x, corrAt.key("archs").index(i).index(j), 0, 1 << 20))),
       ratios: required(corr, "ratios", corrAt, (v, p) => asArray(v, p)).map((x, i) => asNumber(x, corrAt.key("ratios").index(i), 0)),
+      ...(corr.fit !== undefined ? { fit: readFit(corr.fit, corrAt.key("fit")) } : {}),
     },
     blocks,
   };

@@ -42,13 +42,13 @@ export interface ValidationReport {
   seconds: number;
 }
 
-export async function validateLatencyTable(table: LatencyTable, loaded: LoadedSupernet, n: number, options: Omit<LatencyOptions, "device" | "threads" | "batch" | "sampleMs">): Promise<ValidationReport> {
+export async function validateLatencyTable(table: LatencyTable, loaded: LoadedSupernet, n: number, options: Omit<LatencyOptions, "device" | "threads" | "batch" | "sampleMs" | "warmMs" | "idleMs">): Promise<ValidationReport> {
   if (!Number.isInteger(n) || n < 2) throw new BnnasError((o) => `${o("validate")} needs at least 2 architectures (Kendall tau compares pairs), not ${n}`);
   const started = performance.now();
   const archs = randomArchs(loaded.structure, n, options.seed, "latency-validation");
   const items = archs.map((a) => subnetTimed(loaded, a, table.batch));
   const load0 = loadavg()[0]!;
-  const samples = await timeModels(items, { device: table.device, threads: table.threads, repeats: options.repeats, warmup: options.warmup, seed: options.seed, sampleMs: table.sampleMs, onProgress: options.onProgress });
+  const samples = await timeModels(items, { device: table.device, threads: table.threads, repeats: options.repeats, warmup: options.warmup, seed: options.seed, sampleMs: table.sampleMs, warmMs: table.warmMs, idleMs: table.idleMs, onProgress: options.onProgress });
   const load1 = loadavg()[0]!;
   const rows = archs.map((arch, i) => {
     const s = timingStats(samples[i]!);

@@ -23,7 +23,7 @@ let built: { code: number; out: string; err: string };
 
 beforeAll(async () => {
   expect((await runCli(["export-supernet", "--space", "fmnist-small", "-o", supernet])).code).toBe(0);
-  built = await runCli(["latency", supernet, "-o", tablePath, "--threads", "1", "--repeats", "2", "--warmup", "1", "--calibrate", "2", "--json"]);
+  built = await runCli(["latency", supernet, "-o", tablePath, "--threads", "1", "--repeats", "2", "--warmup", "1", "--calibrate", "10", "--json"]);
   table = readLatencyTable(tablePath);
   synthetic = syntheticTable(loadSupernet(supernet).structure);
   writeFileSync(syntheticPath, JSON.stringify(synthetic));
@@ -32,7 +32,7 @@ beforeAll(async () => {
 describe("bnnas latency SUPERNET -o table.json", () => {
   it("writes a table of every block with count/mean/var/median/spread, where it was measured, and its corrections", () => {
     expect(built.code, built.err).toBe(0);
-    expect(built.err).toMatch(/latency \d+\/3/); // progress over the rounds, on stderr
+    expect(built.err).toMatch(/latency \d+\/6/); // progress over the rounds of both phases (blocks, then whole subnets), on stderr
     const out = JSON.parse(built.out);
     expect(out.output).toBe(tablePath);
     expect(out.table).toEqual(JSON.parse(JSON.stringify(table)));
@@ -54,9 +54,19 @@ describe("bnnas latency SUPERNET -o table.json", () => {
       expect(e.var).toBeGreaterThanOrEqual(0);
       expect(e.input![0]).toBe(1);
     }
-    expect(table.correction.archs).toHaveLength(2);
-    expect(table.correction.ratios).toHaveLength(2);
+    expect(table.correction.archs).toHaveLength(10);
+    expect(table.correction.ratios).toHaveLength(10);
     expect(table.correction.factor).toBeGreaterThan(0);
+    // 10 calibration subnets: the in-network cost of every candidate (skips too) is fitted to them,
+    // and predictions are the intercept plus the fitted costs.
+    const fit = table.correction.fit!;
+    expect(Object.keys(fit.blocks).sort()).toEqual(keys.filter((k) => k.startsWith("layer")).sort());
+    expect(fit.measured).toHaveLength(10);
+    expect(fit.cvErrors).toHaveLength(10);
+    for (const v of Object.values(fit.blocks)) expect(v).toBeGreaterThanOrEqual(0);
+    const arch = table.correction.archs[0]!;
+    const sum = arch.reduce((t, p, l) => t + fit.blocks[`layer${l}.${p}.${s.layers[l]!.candidates.find((c) => c.position === p)!.name}`]!, fit.intercept);
+    expect(predictLatency(table, s, arch)).toBeCloseTo(sum, 12);
     expect(table.overhead.count).toBe(2);
   });
 
