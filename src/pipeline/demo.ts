@@ -7,6 +7,7 @@
  * so a person can rerun any stage by hand. The files stay in the output folder; the summary is
  * returned and written to summary.json.
  */
+import { studyVerdict, type StudyVerdict } from "./study.js";
 import { trainingRankStability } from "./rank.js";
 import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -121,6 +122,8 @@ export interface DemoSummary {
    * `bench rank`'s question; README, "How far to trust the ranking").
    */
   rank_stability: { epoch: number; tau: number }[];
+  /** The committed recipe study's tau for the indicator and recipe used (bench/<space>/results.jsonl); null when there is none. */
+  recipe_study: StudyVerdict | null;
   /** Test accuracy of subnet.onnx, the final model (trained from scratch, unless that was skipped). */
   accuracy: number;
   images_per_s: number;
@@ -276,6 +279,7 @@ export async function runDemo(opts: DemoOptions, report: DemoReporting): Promise
     evolution_matches_exact: Math.abs(evoBest.score - best.score) <= tie,
     accuracy_before_retraining: before.accuracy,
     rank_stability: trainingRankStability(loadSupernet(path("trained"))).stability,
+    recipe_study: studyVerdict({ space: opts.space, indicator: "bn", bn: opts.bn, lr: opts.lr, labelSmoothing: opts.labelSmoothing, epochs: opts.epochs }),
     accuracy: evaluated.accuracy,
     images_per_s: evaluated.images_per_s,
     stages,

@@ -28,6 +28,9 @@ describe("bnnas demo", () => {
     expect(summary.retraining.steps).toBe(3);
     // one recorded epoch (3 steps stop inside the first): the ranking against itself
     expect(summary.rank_stability).toEqual([{ epoch: 1, tau: 1 }]);
+    // How far its ranking agreed with trained accuracy: the committed study's row of its recipe.
+    const studyRow = readFileSync("bench/fmnist-small/results.jsonl", "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l)).find((x) => x.row === "all-lr1-3ep");
+    expect(summary.recipe_study).toMatchObject({ row: "all-lr1-3ep", tau: studyRow.report.kendall_tau.value, n: studyRow.report.n, file: "bench/fmnist-small/results.jsonl" });
     // Exact search is optimal: evolution may tie it, never beat it; the chosen arch respects the budget.
     expect(summary.evolution_best.score).toBeLessThanOrEqual(summary.chosen.score + 1e-9);
     expect(summary.chosen.macs).toBeLessThanOrEqual(summary.max_macs);
@@ -61,7 +64,8 @@ describe("bnnas demo", () => {
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/chosen arch\s+\d+(,\d+){5}/);
     expect(r.out).toMatch(/test accuracy\s+\d+\.\d\d%/);
-    expect(r.out).toMatch(/rank stability\s+tau of each epoch's BN ranking against the last: .*bench rank/);
+    expect(r.out).toMatch(/rank stability\s+tau of each epoch's BN ranking against the last: 1: 1\.00/);
+    expect(r.out).toMatch(/ranking vs truth Kendall tau -?\d\.\d\d \[95% -?\d\.\d\d, -?\d\.\d\d\] in the recipe study \(bench\/fmnist-small\/results\.jsonl, row all-lr1-3ep: the study trained 3 epochs, not 5/);
     for (const stage of ["export", "train", "search exact", "extract", "eval"]) expect(r.out).toMatch(new RegExp(`\\n\\s+${stage}\\s+\\d+\\.\\d s`));
     expect(r.err).toBe("");
   });
