@@ -77,6 +77,7 @@ function describeValidation(r: ValidationReport): string {
     `validation: ${r.n} random subnets (${r.device}, ${r.threads} threads, batch ${r.batch}, ${r.repeats} rounds, ${r.seconds.toFixed(1)} s, load ${r.loadavg[0].toFixed(2)} -> ${r.loadavg[1].toFixed(2)})`,
     `  within +-10%: ${(100 * r.within10).toFixed(1)}%   Kendall tau: ${r.kendallTau === null ? "undefined (the predictions or the measurements are all equal)" : r.kendallTau.toFixed(3)}`,
     `  error (predicted vs measured): min ${pct(r.error.min)}, p10 ${pct(r.error.p10)}, median ${pct(r.error.median)}, p90 ${pct(r.error.p90)}, max ${pct(r.error.max)}; mean |error| ${(100 * r.error.meanAbs).toFixed(1)}%`,
+    ...(r.drift ? [`  this machine now runs x${r.drift.ratio.toFixed(3)} the table's time (${r.drift.archs} calibration subnets timed again); at that level: ${(100 * r.drift.within10).toFixed(1)}% within +-10%`] : []),
     "  worst predictions:",
   ];
   for (const row of [...r.rows].sort((a, b) => Math.abs(b.error) - Math.abs(a.error)).slice(0, 5)) {

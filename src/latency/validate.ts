@@ -32,6 +32,14 @@ export interface ValidationReport {
   kendallTau: number | null;
   /** Distribution of the relative error. */
   error: { min: number; p10: number; median: number; p90: number; max: number; meanAbs: number };
+  /**
+   * How much faster or slower this machine runs now than when the table was measured: the median,
+   * over up to 5 of the table's calibration subnets timed again in these rounds, of now / then.
+   * The machine's level, not the table's shape: on a VM it moved by 6-11% within 20 minutes.
+   * `within10` once each prediction is scaled by it shows what the table would predict at
+   * today's level. Null for a table without fitted calibration subnets.
+   */
+  drift: { ratio: number; archs: number; within10: number } | null;
   /** The table's runtime configuration, used here. */
   device: string;
   threads: number;
@@ -42,11 +50,17 @@ export interface ValidationReport {
   seconds: number;
 }
 
+/** Calibration subnets timed again during validation, for the machine's drift. */
+export const DRIFT_REFERENCES = 5;
+
 export async function validateLatencyTable(table: LatencyTable, loaded: LoadedSupernet, n: number, options: Omit<LatencyOptions, "device" | "threads" | "batch" | "sampleMs" | "warmMs" | "idleMs">): Promise<ValidationReport> {
   if (!Number.isInteger(n) || n < 2) throw new BnnasError((o) => `${o("validate")} needs at least 2 architectures (Kendall tau compares pairs), not ${n}`);
   const started = performance.now();
   const archs = randomArchs(loaded.structure, n, options.seed, "latency-validation");
-  const items = archs.map((a) => subnetTimed(loaded, a, table.batch));
+  // A few calibration subnets, timed again among the validation subnets: the machine's drift since the table.
+  const fit = table.correction.fit;
+  const refs = fit ? table.correction.archs.slice(0, DRIFT_REFERENCES) : [];
+  const items = [...archs, ...refs].map((a) => subnetTimed(loaded, a, table.batch));
   const load0 = loadavg()[0]!;
   const samples = await timeModels(items, { device: table.device, threads: table.threads, repeats: options.repeats, warmup: options.warmup, seed: options.seed, sampleMs: table.sampleMs, warmMs: table.warmMs, idleMs: table.idleMs, onProgress: options.onProgress });
   const load1 = loadavg()[0]!;
@@ -57,6 +71,9 @@ export async function validateLatencyTable(table: LatencyTable, loaded: LoadedSu
     return { arch, predicted, measured, error: (predicted - measured) / measured, p10: s.p10, p90: s.p90 };
   });
   const errs = rows.map((r) => r.error).sort((a, b) => a - b);
+  const ratios = refs.map((_, k) => timingStats(samples[archs.length + k]!)[table.statistic] / fit!.measured[k]!).sort((a, b) => a - b);
+  const ratio = ratios.length === 0 ? null : ratios.length % 2 === 1 ? ratios[(ratios.length - 1) / 2]! : (ratios[ratios.length / 2 - 1]! + ratios[ratios.length / 2]!) / 2;
+  const drift = ratio === null ? null : { ratio, archs: ratios.length, within10: rows.filter((r) => Math.abs((r.predicted * ratio) / r.measured - 1) <= 0.1).length / rows.length };
   const q = (p: number) => {
     const pos = (errs.length - 1) * p;
     const lo = Math.floor(pos);
@@ -66,6 +83,7 @@ export async function validateLatencyTable(table: LatencyTable, loaded: LoadedSu
     n: rows.length,
     rows,
     within10: rows.filter((r) => Math.abs(r.error) <= 0.1).length / rows.length,
+    drift,
     kendallTau: ((tau) => (Number.isNaN(tau) ? null : tau))(kendallTau(rows.map((r) => r.predicted), rows.map((r) => r.measured))),
     error: { min: errs[0]!, p10: q(0.1), median: q(0.5), p90: q(0.9), max: errs[errs.length - 1]!, meanAbs: errs.reduce((s, e) => s + Math.abs(e), 0) / errs.length },
     device: table.device,

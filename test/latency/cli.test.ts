@@ -83,6 +83,11 @@ describe("bnnas latency SUPERNET -o table.json", () => {
       expect(table.correction.archs).not.toContainEqual(row.arch); // never the calibration subnets
     }
     expect(v.within10).toBe(v.rows.filter((x: { error: number }) => Math.abs(x.error) <= 0.1).length / 3);
+    // The machine's drift since the table: 5 of its calibration subnets timed again; the share
+    // within +-10% at that level is the predictions scaled by it.
+    expect(v.drift.archs).toBe(5);
+    expect(v.drift.ratio).toBeGreaterThan(0);
+    expect(v.drift.within10).toBe(v.rows.filter((x: { predicted: number; measured: number }) => Math.abs((x.predicted * v.drift.ratio) / x.measured - 1) <= 0.1).length / 3);
     // null: undefined, when a degenerate table (a loaded machine) predicts every subnet alike.
     if (v.kendallTau !== null) {
       expect(v.kendallTau).toBeGreaterThanOrEqual(-1);
