@@ -49,21 +49,26 @@ function seedList(value: string): number[] {
   return seeds;
 }
 
+/** The from-scratch training of each (arch, seed), shared by bench truth and bench search (pipeline/truth.ts). */
+function addFromScratchOptions(cmd: Command): Command {
+  return cmd
+    .option("--seeds <list>", "training seeds per architecture (init, data order), e.g. 0,1", seedList, [0])
+    .option("--epochs <n>", "from-scratch training epochs per run", intOption("--epochs", 1), 3)
+    .option("--subset <n>", "train on a fixed sample of n training images (default: all)", countOption("--subset"))
+    .option("--test-limit <n>", "evaluate on the first n test images (default: all)", intOption("--test-limit", 1))
+    .option("--batch <n>", "batch size of the from-scratch runs", intOption("--batch", 1), 128)
+    .option("--lr <x>", "learning rate of the from-scratch runs (cosine, Nesterov, weight decay 5e-5)", floatOption("--lr", 0), 0.1);
+}
+
 export function register(program: Command, io: ConsoleIO): void {
   const bench = program.command("bench").description("measurements of a space from inside bnnas (truth: accuracies of architectures trained from scratch; rank: how well an indicator agrees with them; search: the chosen architecture's percentile among random ones)");
-  addDataOptions(bench
+  addFromScratchOptions(addDataOptions(bench
     .command("truth")
     .description("train architectures from scratch (every weight, the space's init per seed) and append one JSON line per (arch, seed) with its test accuracy; resumable"), "the data (train split to train, test split to evaluate)")
     .option("--space <name|file>", "search space", "fmnist-small")
     .option("--archs <file>", "architectures to train, one per line (comma-separated mask positions)")
     .option("--sample <n>", "train n distinct random architectures of the space instead (drawn with --seed)", intOption("--sample", 1))
-    .option("--seed <s>", "seed of --sample", intOption("--seed", 0, 0xffffffff), 0)
-    .option("--seeds <list>", "training seeds per architecture (init, data order), e.g. 0,1", seedList, [0])
-    .option("--epochs <n>", "training epochs per run", intOption("--epochs", 1), 3)
-    .option("--subset <n>", "train on a fixed sample of n training images (default: all)", countOption("--subset"))
-    .option("--test-limit <n>", "evaluate on the first n test images (default: all)", intOption("--test-limit", 1))
-    .option("--batch <n>", "batch size", intOption("--batch", 1), 128)
-    .option("--lr <x>", "learning rate (cosine, Nesterov, weight decay 5e-5)", floatOption("--lr", 0), 0.1)
+    .option("--seed <s>", "seed of --sample", intOption("--seed", 0, 0xffffffff), 0))
     .requiredOption("-o, --output <file>", "JSONL file to append to (lines already there are skipped)")
     .addOption(deviceOption())
     .addOption(threadsOption("--threads <n>"))
@@ -144,7 +149,7 @@ interface SearchOptions extends DataFlags {
 
 /** `bench search`: the demo's pipeline checked against random architectures trained from scratch (src/pipeline/bench-search.ts). */
 function registerSearch(bench: Command, io: ConsoleIO): void {
-  addDataOptions(bench
+  addFromScratchOptions(addDataOptions(bench
     .command("search")
     .description("search checked end to end: the demo's pipeline (export, BN-only training, BN indicator, exact search under the budget), then the chosen architecture and N random ones under the same budget trained from scratch as bench truth does; reports the chosen one's percentile among them (target: 80th); resumable"), "the data (supernet training, and the from-scratch runs)")
     .option("--space <name|file>", "search space", "fmnist-small")
@@ -155,13 +160,7 @@ function registerSearch(bench: Command, io: ConsoleIO): void {
     .option("--supernet-epochs <n>", "epochs of the BN-only supernet training (the demo's recipe otherwise)", intOption("--supernet-epochs", 1), DEMO_RECIPE.epochs)
     .option("--supernet-steps <n>", "cap on the supernet training's steps (quick trials)", intOption("--supernet-steps", 1))
     .option("--seed <s>", "seed of the export, supernet training and the random architectures", intOption("--seed", 0, 0xffffffff), 0)
-    .option("--random <n>", "random architectures under the budget to train (besides the chosen one)", intOption("--random", 1), 20)
-    .option("--seeds <list>", "training seeds per architecture (init, data order), e.g. 0,1", seedList, [0])
-    .option("--epochs <n>", "from-scratch training epochs per run", intOption("--epochs", 1), 3)
-    .option("--subset <n>", "train on a fixed sample of n training images (default: all)", countOption("--subset"))
-    .option("--test-limit <n>", "evaluate on the first n test images (default: all)", intOption("--test-limit", 1))
-    .option("--batch <n>", "batch size of the from-scratch runs", intOption("--batch", 1), 128)
-    .option("--lr <x>", "learning rate of the from-scratch runs (cosine, Nesterov, weight decay 5e-5)", floatOption("--lr", 0), 0.1)
+    .option("--random <n>", "random architectures under the budget to train (besides the chosen one)", intOption("--random", 1), 20))
     .requiredOption("-o, --truth-out <file>", "bench truth JSONL file to append the runs to (lines already there are skipped; bench rank reads it)")
     .option("--work-dir <dir>", "folder for the supernet files, reused by a rerun (default: <truth-out>.work)")
     .option("--force", "retrain the work folder's supernet when it was made with other options")

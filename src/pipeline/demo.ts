@@ -65,17 +65,10 @@ export interface DemoOptions {
 export const DEMO_RECIPE = { epochs: 5, batch: 128, lr: 1, bn: "all", labelSmoothing: 0.1, maxMacs: 4_000_000 } as const satisfies Partial<DemoOptions>;
 
 /** What the demo's BN-only supernet training needs: the recipe, uniform paths, linear decay. */
-export interface SupernetTraining {
+export interface SupernetTraining extends Pick<DemoOptions, "epochs" | "steps" | "batch" | "lr" | "bn" | "labelSmoothing" | "seed"> {
   supernet: string;
   output: string;
   data: string | undefined;
-  epochs: number;
-  steps?: number;
-  batch: number;
-  lr: number;
-  bn: "last" | "all";
-  labelSmoothing: number;
-  seed: number;
 }
 
 /** The demo's supernet training as a runTraining request (momentum 0.9, no weight decay, frozen head). */
