@@ -32,7 +32,7 @@ import type { StepInfo } from "../train/trainer.js";
 import { DEMO_RECIPE, supernetTrainRequest } from "./demo.js";
 import { runTraining } from "./train-run.js";
 import { scoreSupernet, searchSupernet, type ArchRow } from "./search.js";
-import { buildTruthTable, type TruthLine } from "./truth.js";
+import { buildTruthTable, readTruthLines, type TruthLine } from "./truth.js";
 
 /** The issue's target: the chosen architecture at or above this percentile of the random ones. */
 export const TARGET_PERCENTILE = 80;
@@ -172,23 +172,6 @@ export function sampleUnderBudget(p: SearchProblem, constraints: Constraints, co
   }
   if (out.length < count) {
     throw new OptionError("random", (o) => `only ${out.length} architectures other than the chosen one meet the budget (${maxTries} draws); lower ${o} to at most ${out.length} or raise the budget`);
-  }
-  return out;
-}
-
-/** Lines a `bench truth` file already holds, ignoring a torn last line (buildTruthTable drops it). */
-function readTruthLines(file: string): { line: number; value: Partial<TruthLine> }[] {
-  if (!existsSync(file)) return [];
-  let text = readFileSync(file, "utf8");
-  if (text !== "" && !text.endsWith("\n")) text = text.slice(0, text.lastIndexOf("\n") + 1);
-  const out: { line: number; value: Partial<TruthLine> }[] = [];
-  for (const [i, raw] of text.split("\n").entries()) {
-    if (raw.trim() === "") continue;
-    try {
-      out.push({ line: i + 1, value: JSON.parse(raw) as Partial<TruthLine> });
-    } catch {
-      throw new InputFileError(file, `line ${i + 1} is not JSON; fix or remove it (bench truth appends to this file)`);
-    }
   }
   return out;
 }

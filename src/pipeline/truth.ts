@@ -90,24 +90,34 @@ export function sampleArchs(structure: SupernetStructure, count: number, seed: n
   return out;
 }
 
-/** The (arch, seed) pairs already in `file`; a torn last line (a run killed while writing it) is cut off. */
-function existingRuns(file: string): Set<string> {
-  const done = new Set<string>();
-  if (!existsSync(file)) return done;
+/**
+ * The lines a truth file already holds (1-based line numbers), parsed. A torn last line (a run
+ * killed while writing it) is left out, and cut off the file when `cutTorn` (before appending).
+ */
+export function readTruthLines(file: string, cutTorn = false): { line: number; value: Partial<TruthLine> }[] {
+  if (!existsSync(file)) return [];
   let text = readFileSync(file, "utf8");
   if (text !== "" && !text.endsWith("\n")) {
     text = text.slice(0, text.lastIndexOf("\n") + 1);
-    truncateSync(file, Buffer.byteLength(text));
+    if (cutTorn) truncateSync(file, Buffer.byteLength(text));
   }
-  for (const [i, line] of text.split("\n").entries()) {
-    if (line.trim() === "") continue;
-    let v: Partial<TruthLine>;
+  const out: { line: number; value: Partial<TruthLine> }[] = [];
+  for (const [i, raw] of text.split("\n").entries()) {
+    if (raw.trim() === "") continue;
     try {
-      v = JSON.parse(line) as Partial<TruthLine>;
+      out.push({ line: i + 1, value: JSON.parse(raw) as Partial<TruthLine> });
     } catch {
       throw new InputFileError(file, `line ${i + 1} is not JSON; fix or remove it (bench truth appends to this file)`);
     }
-    if (!Array.isArray(v.arch) || typeof v.seed !== "number") throw new InputFileError(file, `line ${i + 1} has no "arch" and "seed"; is this a bench truth file?`);
+  }
+  return out;
+}
+
+/** The (arch, seed) pairs already in `file`; a torn last line is cut off. */
+function existingRuns(file: string): Set<string> {
+  const done = new Set<string>();
+  for (const { line, value: v } of readTruthLines(file, true)) {
+    if (!Array.isArray(v.arch) || typeof v.seed !== "number") throw new InputFileError(file, `line ${line} has no "arch" and "seed"; is this a bench truth file?`);
     done.add(`${formatArch(v.arch)}|${v.seed}`);
   }
   return done;
