@@ -22,17 +22,21 @@ import { runBenchSearch, type BenchSearchReport } from "../pipeline/bench-search
 import { readLatencyTable } from "../latency/table.js";
 import { formatArch } from "../structure/arch.js";
 
-interface TruthOptions extends DataFlags {
-  space: string;
-  archs?: string;
-  sample?: number;
-  seed: number;
+/** What addFromScratchOptions declares. */
+interface FromScratchFlags {
   seeds: number[];
   epochs: number;
   subset?: number;
   testLimit?: number;
   batch: number;
   lr: number;
+}
+
+interface TruthOptions extends DataFlags, FromScratchFlags {
+  space: string;
+  archs?: string;
+  sample?: number;
+  seed: number;
   output: string;
   device: Device;
   threads?: number;
@@ -122,7 +126,7 @@ export function register(program: Command, io: ConsoleIO): void {
   registerSearch(bench, io);
 }
 
-interface SearchOptions extends DataFlags {
+interface SearchOptions extends DataFlags, FromScratchFlags {
   space: string;
   maxMacs: number;
   maxParams?: number;
@@ -132,12 +136,6 @@ interface SearchOptions extends DataFlags {
   supernetSteps?: number;
   seed: number;
   random: number;
-  seeds: number[];
-  epochs: number;
-  subset?: number;
-  testLimit?: number;
-  batch: number;
-  lr: number;
   truthOut: string;
   workDir?: string;
   force?: boolean;
