@@ -32,6 +32,7 @@ interface Options {
   sampleMs: number;
   warmMs: number;
   idleMs: number;
+  pinThreads: boolean;
   seed: number;
   validate?: number;
   force?: boolean;
@@ -44,7 +45,7 @@ const pct = (x: number) => `${x >= 0 ? "+" : ""}${(100 * x).toFixed(1)}%`;
 
 function describeTable(t: LatencyTable, file: string, structure: ReturnType<typeof openSupernet>["structure"]): string {
   const cols = latencyColumns(t, structure, file);
-  const lines = [`latency table (${t.device}, ${t.threads} threads, batch ${t.batch}, onnxruntime ${t.onnxruntime}, ${t.cpu}); warm ${t.statistic === "median" ? "medians" : "minima"} in ms, spread p10-p90:`];
+  const lines = [`latency table (${t.device}, ${t.threads} threads${t.pinThreads && t.threads > 1 ? " pinned" : ""}, batch ${t.batch}, onnxruntime ${t.onnxruntime}, ${t.cpu}); warm ${t.statistic === "median" ? "medians" : "minima"} in ms, spread p10-p90:`];
   const entry = (key: string) => t.blocks[key]!;
   const row = (label: string, key: string) => {
     const e = entry(key);
@@ -102,6 +103,7 @@ export function register(program: Command, io: ConsoleIO): void {
     .option("--sample-ms <ms>", "length of one sample: back-to-back runs of a block lasting this long, after one untimed run", floatOption("--sample-ms", 0), 2)
     .option("--warm-ms <ms>", "before each sample, untimed back-to-back runs of the block lasting this long", floatOption("--warm-ms", 0), DEFAULT_WARM_MS)
     .option("--idle-ms <ms>", "idle time before each block's turn, so the previous session's spin-waiting threads stop first", floatOption("--idle-ms", 0), DEFAULT_IDLE_MS)
+    .option("--no-pin-threads", "leave onnxruntime's worker threads unpinned (default: pinned to processors 2..threads, recorded in the table; --validate does as the table did)")
     .option("--validate <n>", "instead of measuring a table: time N random subnets and compare them with TABLE's predictions", intOption("--validate", 2, 100000))
     .option("--seed <n>", "seed of the interleaving order and the random subnets", intOption("--seed", 0, 2 ** 32 - 1), 0)
     .option("--force", "with --validate: use a table measured for another device, thread count, batch or CPU")
@@ -143,6 +145,7 @@ export function register(program: Command, io: ConsoleIO): void {
         sampleMs: opts.sampleMs,
         warmMs: opts.warmMs,
         idleMs: opts.idleMs,
+        pinThreads: opts.pinThreads,
         seed: opts.seed,
         onProgress,
       });

@@ -32,6 +32,8 @@ export interface LatencyOptions {
   warmMs?: number;
   /** See MeasureOptions.idleMs. */
   idleMs?: number;
+  /** See MeasureOptions.pinThreads. */
+  pinThreads?: boolean;
   onProgress?: (phase: "sessions" | "rounds", done: number, total: number) => void;
 }
 
@@ -133,7 +135,7 @@ export async function buildLatencyTable(loaded: LoadedSupernet, options: BuildOp
   const rounds = options.warmup + options.repeats;
   const phases = calibration.length > 0 ? 2 : 1;
   const measure = (what: Timed[], phase: number) =>
-    timeModels(what, { device: options.device, threads: options.threads, repeats: options.repeats, warmup: options.warmup, seed: options.seed + phase, sampleMs: options.sampleMs, warmMs: options.warmMs, idleMs: options.idleMs, onProgress: (kind, done, total) => options.onProgress?.(kind, kind === "rounds" ? phase * rounds + done : done, kind === "rounds" ? phases * rounds : total) });
+    timeModels(what, { device: options.device, threads: options.threads, repeats: options.repeats, warmup: options.warmup, seed: options.seed + phase, sampleMs: options.sampleMs, warmMs: options.warmMs, idleMs: options.idleMs, pinThreads: options.pinThreads, onProgress: (kind, done, total) => options.onProgress?.(kind, kind === "rounds" ? phase * rounds + done : done, kind === "rounds" ? phases * rounds : total) });
   const samples = await measure(items, 0);
   const wholeSamples = calibration.length > 0 ? await measure(calibration.map((a) => subnetTimed(loaded, a, options.batch)), 1) : [];
   const load1 = loadavg()[0]!;
@@ -158,6 +160,7 @@ export async function buildLatencyTable(loaded: LoadedSupernet, options: BuildOp
     sampleMs: options.sampleMs ?? 2,
     warmMs: options.warmMs ?? DEFAULT_WARM_MS,
     idleMs: options.idleMs ?? DEFAULT_IDLE_MS,
+    pinThreads: options.pinThreads ?? false,
     seed: options.seed,
     loadavg: [load0, load1],
     overhead: timingStats(samples[timedBlocks.length]!),

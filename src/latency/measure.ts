@@ -40,6 +40,8 @@ export interface MeasureOptions {
    * with no idle time, 8.0 ms (7.8-9.7) with 10 ms, as one subnet alone. Default 10.
    */
   idleMs?: number;
+  /** Pin each session's worker threads to processors 2..threads (see RuntimeOptions.pinThreads). */
+  pinThreads?: boolean;
   /** Let idle worker threads sleep instead of spin-waiting after each run (see RuntimeOptions.noSpin). */
   noSpin?: boolean;
   /** Seed of the interleaving order. */
@@ -118,7 +120,7 @@ export async function timeModels(items: readonly Timed[], options: MeasureOption
   const sessions: Session[] = [];
   try {
     for (const it of items) {
-      sessions.push(await Session.create(it.model, { device: options.device, threads: options.threads, noSpin: options.noSpin }));
+      sessions.push(await Session.create(it.model, { device: options.device, threads: options.threads, noSpin: options.noSpin, pinThreads: options.pinThreads }));
       options.onProgress?.("sessions", sessions.length, items.length);
     }
     const feeds = items.map((it) => {

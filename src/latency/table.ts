@@ -54,6 +54,8 @@ export interface LatencyTable {
   warmMs: number;
   /** Idle time before each model's turn (ms, see MeasureOptions.idleMs); validation uses the same. 0 in tables made before it existed. */
   idleMs: number;
+  /** Whether the worker threads were pinned to processors (MeasureOptions.pinThreads); validation does the same. */
+  pinThreads: boolean;
   seed: number;
   /** 1-minute load average before and after measuring (how quiet the machine was). */
   loadavg: [number, number];
@@ -207,6 +209,11 @@ function readStats(v: unknown, at: JsonPath): TimingStats {
   return { count: required(o, "count", at, (x, p) => asInt(x, p, 0, 2 ** 31)), mean: n("mean"), var: n("var"), median: n("median"), min: n("min"), p10: n("p10"), p90: n("p90") };
 }
 
+function asBoolean(v: unknown, at: JsonPath): boolean {
+  if (typeof v !== "boolean") throw at.error("must be true or false");
+  return v;
+}
+
 function readFit(v: unknown, at: JsonPath): TableFit {
   const o = asObject(v, at);
   const numbers = (k: string, min?: number) => required(o, k, at, (x, p) => asArray(x, p)).map((x, i) => asNumber(x, at.key(k).index(i), min));
@@ -268,6 +275,7 @@ export function readLatencyTable(file: string): LatencyTable {
     sampleMs: optional(o, "sampleMs", at, (v, p) => asNumber(v, p, 0)) ?? 2,
     warmMs: optional(o, "warmMs", at, (v, p) => asNumber(v, p, 0)) ?? 0,
     idleMs: optional(o, "idleMs", at, (v, p) => asNumber(v, p, 0)) ?? 0,
+    pinThreads: optional(o, "pinThreads", at, asBoolean) ?? false,
     seed: required(o, "seed", at, (v, p) => asInt(v, p, 0, 2 ** 32)),
     loadavg: [load[0]!, load[1]!],
     overhead: required(o, "overhead", at, readStats),

@@ -53,7 +53,7 @@ export interface ValidationReport {
 /** Calibration subnets timed again during validation, for the machine's drift. */
 export const DRIFT_REFERENCES = 5;
 
-export async function validateLatencyTable(table: LatencyTable, loaded: LoadedSupernet, n: number, options: Omit<LatencyOptions, "device" | "threads" | "batch" | "sampleMs" | "warmMs" | "idleMs">): Promise<ValidationReport> {
+export async function validateLatencyTable(table: LatencyTable, loaded: LoadedSupernet, n: number, options: Omit<LatencyOptions, "device" | "threads" | "batch" | "sampleMs" | "warmMs" | "idleMs" | "pinThreads">): Promise<ValidationReport> {
   if (!Number.isInteger(n) || n < 2) throw new BnnasError((o) => `${o("validate")} needs at least 2 architectures (Kendall tau compares pairs), not ${n}`);
   const started = performance.now();
   const archs = randomArchs(loaded.structure, n, options.seed, "latency-validation");
@@ -62,7 +62,7 @@ export async function validateLatencyTable(table: LatencyTable, loaded: LoadedSu
   const refs = fit ? table.correction.archs.slice(0, DRIFT_REFERENCES) : [];
   const items = [...archs, ...refs].map((a) => subnetTimed(loaded, a, table.batch));
   const load0 = loadavg()[0]!;
-  const samples = await timeModels(items, { device: table.device, threads: table.threads, repeats: options.repeats, warmup: options.warmup, seed: options.seed, sampleMs: table.sampleMs, warmMs: table.warmMs, idleMs: table.idleMs, onProgress: options.onProgress });
+  const samples = await timeModels(items, { device: table.device, threads: table.threads, repeats: options.repeats, warmup: options.warmup, seed: options.seed, sampleMs: table.sampleMs, warmMs: table.warmMs, idleMs: table.idleMs, pinThreads: table.pinThreads, onProgress: options.onProgress });
   const load1 = loadavg()[0]!;
   const rows = archs.map((arch, i) => {
     const s = timingStats(samples[i]!);

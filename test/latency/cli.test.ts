@@ -36,7 +36,7 @@ describe("bnnas latency SUPERNET -o table.json", () => {
     const out = JSON.parse(built.out);
     expect(out.output).toBe(tablePath);
     expect(out.table).toEqual(JSON.parse(JSON.stringify(table)));
-    expect(table).toMatchObject({ format: "bnnas-latency-table/1", unit: "ms", device: "cpu", threads: 1, batch: 1, repeats: 2, warmup: 1, supernet: { file: "s.onnx", space: "fmnist-small" } });
+    expect(table).toMatchObject({ format: "bnnas-latency-table/1", unit: "ms", device: "cpu", threads: 1, batch: 1, repeats: 2, warmup: 1, pinThreads: true, warmMs: 10, idleMs: 30, supernet: { file: "s.onnx", space: "fmnist-small" } });
     expect(table.onnxruntime).toMatch(/^\d+\.\d+\.\d+/);
     expect(table.cpu).toMatch(/ x \d+$/);
     const s = loadSupernet(supernet).structure;

@@ -14,7 +14,7 @@ export function syntheticTable(structure: SupernetStructure, space = "fmnist-sma
     format: LATENCY_TABLE_FORMAT, unit: "ms",
     supernet: { file: "s.onnx", sha256: "0".repeat(64), space, fingerprint: structureFingerprint(structure) },
     device: "cpu", threads: 2, batch: 1, onnxruntime: "1.30.0", cpu: "Some CPU x 2", platform: "linux x64", measuredAt: "2026-12-04T00:00:00Z",
-    repeats: 3, warmup: 1, sampleMs: 2, warmMs: 10, idleMs: 10, seed: 0, loadavg: [0.1, 0.2], overhead: stats(0.5), statistic: "median",
+    repeats: 3, warmup: 1, sampleMs: 2, warmMs: 10, idleMs: 10, pinThreads: true, seed: 0, loadavg: [0.1, 0.2], overhead: stats(0.5), statistic: "median",
     correction: { factor: 2, archs: [[0, 0, 0, 0, 0, 0]], ratios: [2] }, blocks,
   };
 }
