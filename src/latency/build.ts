@@ -15,25 +15,17 @@ import { extractSubnet } from "../extract/subnet.js";
 import { streamFor } from "../util/random.js";
 import type { SupernetStructure } from "../structure/structure.js";
 import { latencyBlocks } from "./blocks.js";
-import { DEFAULT_IDLE_MS, DEFAULT_WARM_MS, timeModels, timingStats, withTinyOutput, ZERO_STATS, type Timed } from "./measure.js";
+import { DEFAULT_IDLE_MS, DEFAULT_WARM_MS, timeModels, timingStats, withTinyOutput, ZERO_STATS, type Timed, type TimingSettings } from "./measure.js";
 import { candidateKey, candidateLatency, fixedLatency, LATENCY_TABLE_FORMAT, predictLatency, structureFingerprint, type BlockEntry, type LatencyStatistic, type LatencyTable, type TableFit } from "./table.js";
 import { fitLatencies } from "./fit.js";
 
-export interface LatencyOptions {
+export interface LatencyOptions extends TimingSettings {
   device: Device;
   threads: number;
   batch: number;
   repeats: number;
   warmup: number;
   seed: number;
-  /** See MeasureOptions.sampleMs. */
-  sampleMs?: number;
-  /** See MeasureOptions.warmMs. */
-  warmMs?: number;
-  /** See MeasureOptions.idleMs. */
-  idleMs?: number;
-  /** See MeasureOptions.pinThreads. */
-  pinThreads?: boolean;
   onProgress?: (phase: "sessions" | "rounds", done: number, total: number) => void;
 }
 

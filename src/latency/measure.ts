@@ -37,18 +37,20 @@ export interface MeasureOptions {
    * (as they do in deployment, where they wait for the same model's next request); the next
    * model's run then shares the cores with the previous session's spinning workers. Measured at
    * batch 128 on this 2-vCPU machine, 10 subnets interleaved: median 13.6 ms (p10-p90 8.9-20.6)
-   * with no idle time, 8.0 ms (7.8-9.7) with 10 ms, as one subnet alone. Default 10.
+   * with no idle time, 8.0 ms (7.8-9.7) with 10 ms, as one subnet alone; with 50 subnets 10 ms
+   * left a p90 of 28 ms and 30 ms gave 9.5 ms (7.9-10.1). Default 30.
    */
   idleMs?: number;
   /** Pin each session's worker threads to processors 2..threads (see RuntimeOptions.pinThreads). */
   pinThreads?: boolean;
-  /** Let idle worker threads sleep instead of spin-waiting after each run (see RuntimeOptions.noSpin). */
-  noSpin?: boolean;
   /** Seed of the interleaving order. */
   seed?: number;
   /** Progress: sessions created, then rounds run (warm-up rounds included). */
   onProgress?: (phase: "sessions" | "rounds", done: number, total: number) => void;
 }
+
+/** How each sample is taken: what a table records and its validation repeats. */
+export type TimingSettings = Pick<MeasureOptions, "sampleMs" | "warmMs" | "idleMs" | "pinThreads">;
 
 /** Summary of one model's timings, in milliseconds (ProxylessNAS/OFA's count, mean, var, plus robust statistics). */
 export interface TimingStats {
@@ -120,7 +122,7 @@ export async function timeModels(items: readonly Timed[], options: MeasureOption
   const sessions: Session[] = [];
   try {
     for (const it of items) {
-      sessions.push(await Session.create(it.model, { device: options.device, threads: options.threads, noSpin: options.noSpin, pinThreads: options.pinThreads }));
+      sessions.push(await Session.create(it.model, { device: options.device, threads: options.threads, pinThreads: options.pinThreads }));
       options.onProgress?.("sessions", sessions.length, items.length);
     }
     const feeds = items.map((it) => {

@@ -4,11 +4,12 @@
  * `extract-subnet --fold-bn` writes them and timed as the table's blocks were (same runtime
  * configuration, warm-up, interleaved rounds, medians), against the table's predictions.
  */
+import { median } from "../util/stats.js";
 import { loadavg } from "node:os";
 import { BnnasError } from "../errors.js";
 import type { LoadedSupernet } from "../supernet/load.js";
 import { kendallTau } from "../score/rank-stats.js";
-import { timeModels, timingStats } from "./measure.js";
+import { timeModels, timingStats, type TimingSettings } from "./measure.js";
 import { predictLatency, type LatencyTable } from "./table.js";
 import { randomArchs, subnetTimed, type LatencyOptions } from "./build.js";
 
@@ -53,7 +54,7 @@ export interface ValidationReport {
 /** Calibration subnets timed again during validation, for the machine's drift. */
 export const DRIFT_REFERENCES = 5;
 
-export async function validateLatencyTable(table: LatencyTable, loaded: LoadedSupernet, n: number, options: Omit<LatencyOptions, "device" | "threads" | "batch" | "sampleMs" | "warmMs" | "idleMs" | "pinThreads">): Promise<ValidationReport> {
+export async function validateLatencyTable(table: LatencyTable, loaded: LoadedSupernet, n: number, options: Omit<LatencyOptions, "device" | "threads" | "batch" | keyof TimingSettings>): Promise<ValidationReport> {
   if (!Number.isInteger(n) || n < 2) throw new BnnasError((o) => `${o("validate")} needs at least 2 architectures (Kendall tau compares pairs), not ${n}`);
   const started = performance.now();
   const archs = randomArchs(loaded.structure, n, options.seed, "latency-validation");
@@ -71,8 +72,8 @@ export async function validateLatencyTable(table: LatencyTable, loaded: LoadedSu
     return { arch, predicted, measured, error: (predicted - measured) / measured, p10: s.p10, p90: s.p90 };
   });
   const errs = rows.map((r) => r.error).sort((a, b) => a - b);
-  const ratios = refs.map((_, k) => timingStats(samples[archs.length + k]!)[table.statistic] / fit!.measured[k]!).sort((a, b) => a - b);
-  const ratio = ratios.length === 0 ? null : ratios.length % 2 === 1 ? ratios[(ratios.length - 1) / 2]! : (ratios[ratios.length / 2 - 1]! + ratios[ratios.length / 2]!) / 2;
+  const ratios = refs.map((_, k) => timingStats(samples[archs.length + k]!)[table.statistic] / fit!.measured[k]!);
+  const ratio = ratios.length === 0 ? null : median(ratios);
   const drift = ratio === null ? null : { ratio, archs: ratios.length, within10: rows.filter((r) => Math.abs((r.predicted * ratio) / r.measured - 1) <= 0.1).length / rows.length };
   const q = (p: number) => {
     const pos = (errs.length - 1) * p;

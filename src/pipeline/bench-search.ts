@@ -9,6 +9,7 @@
  * run continues where it stopped (supernet training from its checkpoint, the truth table from its
  * last line) and a rerun reuses the trained supernet, hence chooses the same architecture.
  */
+import { median } from "../util/stats.js";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { BnnasError, InputFileError, OptionError, OutputError, UsageError } from "../errors.js";
@@ -123,12 +124,6 @@ export function percentileAmong(value: number, others: readonly number[]): numbe
   if (others.length === 0) return NaN;
   const below = others.reduce((n, x) => n + (x < value ? 1 : x === value ? 0.5 : 0), 0);
   return (100 * below) / others.length;
-}
-
-function median(xs: readonly number[]): number {
-  const s = xs.slice().sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 /** The search problem of the space (allowed choices, costs, latencies) with the given scores. */

@@ -7,6 +7,7 @@
  * step), so a checkpoint only needs the step counter, the parameters, the momentum buffers, the
  * running statistics and the metric accumulators to continue bit for bit.
  */
+import { median } from "../util/stats.js";
 import type { ModelProto } from "../onnx/proto.js";
 import type { Tensor } from "../onnx/tensor.js";
 import type { SupernetStructure } from "../structure/structure.js";
@@ -144,13 +145,6 @@ export interface TrainResult {
   /** Median wall time of a training step in this call (batching, engine, optimiser), ms. */
   msPerStep: number;
   history: EpochRecord[];
-}
-
-function median(xs: number[]): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 /** The allowed mask positions of every layer. */
