@@ -213,6 +213,20 @@ function formatRank(file: string, truth: string, r: RankReport): string {
     r.rank_stability.length
       ? `  rank stability (BN indicator; tau of each epoch's ranking against the last / against the truth): ${r.rank_stability.map((e, i) => `epoch ${e.epoch} ${f(e.tau)} / ${f(r.truth_tau_by_epoch[i]!.tau)}`).join(", ")}`
       : "  rank stability: the supernet has no per-epoch history (not trained by bnnas)",
+    "  by layer (mean accuracy of the architectures using a candidate there, in points from the mean, +- its standard error):",
+    ...r.by_layer.map(formatLayer),
   ];
   return lines.join("\n") + "\n";
+}
+
+/** One layer of bench rank's by-layer view: the truth's best and worst candidates and the indicator's favourite. */
+function formatLayer(e: RankReport["by_layer"][number]): string {
+  if (e.candidates.length < 2) return `    layer ${e.layer}: one candidate in the truth`;
+  const points = (c: { truth: number; truth_se: number | null }) => `${c.truth >= 0 ? "+" : ""}${(100 * c.truth).toFixed(2)}${c.truth_se === null ? "" : ` +- ${(100 * c.truth_se).toFixed(2)}`}`;
+  const byTruth = [...e.candidates].sort((a, b) => b.truth - a.truth);
+  const favourite = e.candidates.reduce((a, b) => (b.indicator > a.indicator ? b : a));
+  const best = byTruth[0]!;
+  const worst = byTruth.at(-1)!;
+  const tau = Number.isNaN(e.tau) ? "n/a" : e.tau.toFixed(2);
+  return `    layer ${e.layer}: truth best ${best.name} ${points(best)} (n ${best.n}), worst ${worst.name} ${points(worst)} (n ${worst.n}); indicator's favourite ${favourite.name} (truth ${points(favourite)}); agreement tau ${tau}`;
 }

@@ -13,6 +13,7 @@ import type { SupernetStructure } from "../structure/structure.js";
 import { bestPercentile, bootstrap, kendallTau, spearmanRho, topPrecision, type WithInterval } from "../score/rank-stats.js";
 import { resolveIndicator, type ProxyOptions } from "../proxy/registry.js";
 import { streamFor } from "../util/random.js";
+import { layerEffects, type LayerEffects } from "../score/layer-effects.js";
 
 /** The architectures of a truth table with their accuracy per seed (a line without a seed is seed 0). */
 export interface TruthTable {
@@ -83,6 +84,8 @@ export interface RankReport {
   rank_stability: { epoch: number; tau: number }[];
   /** Kendall tau of each recorded epoch's BN-indicator ranking against the truth: how trust grows with training. */
   truth_tau_by_epoch: { epoch: number; tau: number }[];
+  /** Per layer and candidate, the truth's and the indicator's main effects (score/layer-effects.ts): where they disagree. */
+  by_layer: LayerEffects[];
 }
 
 export interface RankOptions {
@@ -126,6 +129,7 @@ export async function rankReport(loaded: LoadedSupernet, truth: TruthTable, opti
     seed_tau: seedTau,
     rank_stability: rankStability(byEpoch),
     truth_tau_by_epoch: byEpoch.map((e) => ({ epoch: e.epoch, tau: kendallTau(e.scores, acc) })),
+    by_layer: layerEffects(loaded.structure, truth.archs, acc, predicted),
   };
 }
 

@@ -48,6 +48,9 @@ describe("bnnas bench rank", () => {
     expect(j.kendall_tau.ci95).toEqual([1, 1]);
     expect(j.seed_tau).toEqual({ seeds: [0, 1], n: 30, value: 1 });
     expect(j.rank_stability).toEqual([]); // never trained
+    // by layer: the indicator is the truth (up to a constant), so every layer's effects agree
+    expect(j.by_layer).toHaveLength(6);
+    for (const e of j.by_layer) if (e.candidates.length > 1) expect(e.tau).toBeCloseTo(1, 12);
   });
 
   it("a reversed truth gives tau = -1 with an interval, in text too", async () => {
@@ -59,6 +62,7 @@ describe("bnnas bench rank", () => {
     const text = await runCli(["bench", "rank", supernet, "--truth", f]);
     expect(text.out).toMatch(/Kendall tau\s+-1\.000 \(95% CI -1\.000 \.\. -1\.000\)/);
     expect(text.out).toMatch(/the truth has one seed/);
+    expect(text.out).toMatch(/layer 0: truth best \S+ [+-]\d+\.\d\d \+- \d+\.\d\d \(n \d+\), worst .*agreement tau -1\.00/);
   });
 
   it("rank stability over the training epochs recorded in the manifest", async () => {
