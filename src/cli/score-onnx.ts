@@ -36,6 +36,7 @@ interface Options {
   indicator: string;
   data?: string;
   proxyBatch: number;
+  oneshotImages: number;
   device: Device;
   threads?: number;
   pattern?: string;
@@ -91,8 +92,9 @@ export function register(program: Command, io: ConsoleIO): void {
     .option("--full-space", "search the full space even where the space fixes the depth (bnnas-mbv2)")
     .option("--seed <n>", "seed for evolution/random search", intOption("--seed", 0, 2 ** 32 - 1), 0)
     .option("--indicator <name>", `indicator: ${indicatorHelp()}; the proxies and ensembles score whole architectures (one path run each: evolution or random search)`, "bn")
-    .option("--data <dir>", "training images for the minibatch proxies (snip, grad_norm, naswot); default as train's")
+    .option("--data <dir>", "training images for the minibatch proxies (snip, grad_norm, naswot) and oneshot; default as train's")
     .option("--proxy-batch <n>", "minibatch size of the proxies", intOption("--proxy-batch", 2, 4096), 64)
+    .option("--oneshot-images <n>", "held-out images oneshot evaluates each path on", intOption("--oneshot-images", 1), 2000)
     .addOption(deviceOption())
     .addOption(threadsOption("--threads <n>"))
     .option("--pattern <regex>", "assign BatchNorms to candidates from initializer names, with groups (?<layer>..) and (?<cand>..)")
@@ -166,7 +168,8 @@ async function scoreWhole(io: ConsoleIO, file: string, loaded: LoadedSupernet, o
   const progress = new LazyProgress(io, `${opts.indicator} paths`, opts.json);
   let done = 0;
   const indicator: ArchIndicator = resolveIndicator(opts.indicator, loaded, {
-    data: opts.data, batch: opts.proxyBatch, device: opts.device, threads: opts.threads,
+    data: opts.data, batch: opts.proxyBatch, oneshotImages: opts.oneshotImages, device: opts.device, threads: opts.threads,
+    dataOptions: { onNote: (text) => io.stderr(`${text}\n`) },
     onEvaluated: () => progress.update(++done, Math.max(done, 1)),
   });
   let archs: ArchRow[] | undefined;

@@ -4,6 +4,7 @@
  *   over layers, so exact search works and an architecture costs microseconds;
  * - the zero-cost proxies (zero-cost.ts: synflow, snip, grad_norm, naswot): one path evaluation
  *   on onnxruntime per architecture;
+ * - `oneshot` (oneshot.ts): SPOS's one-shot accuracy of a path with the supernet's shared weights;
  * - `ensemble:A,B[,...]`: the rank average of two or more of the above (ensemble.ts).
  * Each resolves to an `ArchIndicator` that scores whole architectures; the decomposable ones also
  * carry their per-candidate table.
@@ -22,6 +23,7 @@ import { probeBatch } from "./probe-batch.js";
 import { proxyScore, type ProxyName } from "./zero-cost.js";
 import { ensembleIndicator } from "./ensemble.js";
 import type { ArchIndicator } from "./arch-indicator.js";
+import { ONESHOT, oneshotIndicator } from "./oneshot.js";
 
 export type { ArchIndicator } from "./arch-indicator.js";
 
@@ -36,7 +38,7 @@ export const ENSEMBLE_PREFIX = "ensemble:";
 
 /** What --indicator accepts, for help texts. */
 export function indicatorHelp(): string {
-  return `${[...INDICATORS.map((i) => i.name), ...PROXIES.map((p) => p.name)].join(", ")}, or ${ENSEMBLE_PREFIX}A,B (rank average)`;
+  return `${[...INDICATORS.map((i) => i.name), ...PROXIES.map((p) => p.name), ONESHOT.name].join(", ")}, or ${ENSEMBLE_PREFIX}A,B (rank average)`;
 }
 
 export interface ProxyOptions {
@@ -50,6 +52,8 @@ export interface ProxyOptions {
   seed?: number;
   device?: Device;
   threads?: number;
+  /** Held-out images oneshot evaluates each path on (default 2000). */
+  oneshotImages?: number;
   /** Called after each path evaluation. */
   onEvaluated?: (count: number) => void;
 }
@@ -66,7 +70,7 @@ export function checkIndicatorName(name: string): void {
     }
     return;
   }
-  if (PROXIES.some((p) => p.name === name)) return;
+  if (PROXIES.some((p) => p.name === name) || name === ONESHOT.name) return;
   if (INDICATORS.some((i) => i.name === name)) return;
   throw new OptionError("indicator", (o) => `${o} must be one of ${indicatorHelp()}, not '${name}'`);
 }
@@ -88,6 +92,7 @@ export function resolveIndicator(name: string, loaded: LoadedSupernet, options: 
     const scorer = new ArchScorer(loaded.structure, scores);
     return { name, description: indicator.description, perCandidate: scores, scoreArchs: async (archs) => archs.map((a) => scorer.score(a)) };
   }
+  if (name === ONESHOT.name) return oneshotIndicator(loaded, options);
   const proxy = PROXIES.find((p) => p.name === name)!;
   let batch: Batch | undefined;
   let evaluated = 0;

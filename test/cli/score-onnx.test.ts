@@ -67,7 +67,7 @@ describe("bnnas score-onnx", () => {
       [["score-onnx", join(dir, "missing.onnx")], /no such file/],
       [["score-onnx", PRESERVE, "--max-macs", "lots", "--search", "exact"], /--max-macs takes a count/],
       [["score-onnx", PRESERVE, "--max-macs", "1M"], /apply to --search/],
-      [["score-onnx", PRESERVE, "--indicator", "synflo"], /--indicator must be one of bn, macs, params, synflow, snip, grad_norm, naswot, or ensemble:A,B/],
+      [["score-onnx", PRESERVE, "--indicator", "synflo"], /--indicator must be one of bn, macs, params, synflow, snip, grad_norm, naswot, oneshot, or ensemble:A,B/],
     ];
     for (const [args, re] of cases) {
       const r = await run(args);
