@@ -3,6 +3,7 @@
 # supernet recipe against the truth table, one `bnnas bench rank --json` line each, appended to
 # results.jsonl (rows already there are skipped). Needs the supernets of ./supernets.sh in $DIR.
 #   ./study.sh [ROW...]   (default: every row)
+#   TRUTH=truth-3ep-pilot.jsonl OUT=results-3ep-pilot.jsonl ./study.sh   (against another truth)
 set -euo pipefail
 cd "$(dirname "$0")"
 BNNAS=${BNNAS:-"node ../../bin/bnnas.js"}
@@ -29,3 +30,6 @@ for i in macs params synflow snip grad_norm naswot; do want "$i" && row "$i" sup
 # ensembles of proxies read the untrained export (scores at initialisation); those with bn the demo's recipe
 for e in ensemble:synflow,naswot ensemble:macs,naswot ensemble:snip,naswot; do want "$e" && row "$e" supernet "$e"; done
 for e in ensemble:bn,naswot ensemble:bn,macs; do want "$e" && row "$e" all-lr1-3ep "$e"; done
+# the SPOS (full-weight) supernet: its BN indicator, and its one-shot accuracy on the 5,000 held-out images (what BN-NAS replaces)
+want spos-3ep && row spos-3ep spos-3ep bn
+want spos-3ep-oneshot && row spos-3ep-oneshot spos-3ep oneshot

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The supernets of the ranking study (README, "How far to trust the ranking"): one BN-only (or
-# BNNAS++ unbiased) training per recipe on the full Fashion-MNIST, written to $DIR (default
+# BNNAS++ unbiased, or SPOS full-weight) training per recipe on the full Fashion-MNIST, written to $DIR (default
 # ./runs). Each run's manifest records its per-epoch indicator history and its wall time.
 set -euo pipefail
 BNNAS=${BNNAS:-"node $(dirname "$0")/../../bin/bnnas.js"}
@@ -24,3 +24,5 @@ run fair-all-lr1-67steps supernet.onnx --bn all --lr 1 --label-smoothing 0.1 --s
 # 1 and 10 epochs (the 10-epoch record also holds epochs 1..9)
 run all-lr1-1ep supernet.onnx --bn all --lr 1 --label-smoothing 0.1 --epochs 1
 run all-lr1-10ep supernet.onnx --bn all --lr 1 --label-smoothing 0.1 --epochs 10
+# SPOS (every weight, the truth's optimiser), 5,000 images held out for the oneshot indicator
+run spos-3ep supernet.onnx --weights all --lr 0.1 --lr-schedule cosine --nesterov --weight-decay 5e-5 --holdout 5000 --epochs 3

@@ -5,7 +5,7 @@
 //   node table.mjs [results.jsonl] [runs]
 import { existsSync, readFileSync } from "node:fs";
 const [results = "results.jsonl", runs = "runs"] = process.argv.slice(2);
-const ORDER = ["paper-last-lr0.1-3ep", "all-lr1-1ep", "all-lr1-3ep", "all-lr1-10ep", "fair-all-lr1-67steps", "unbiased-all-lr1-3ep", "macs", "params", "synflow", "snip", "grad_norm", "naswot"];
+const ORDER = ["paper-last-lr0.1-3ep", "all-lr1-1ep", "all-lr1-3ep", "all-lr1-10ep", "fair-all-lr1-67steps", "unbiased-all-lr1-3ep", "spos-3ep", "spos-3ep-oneshot", "macs", "params", "synflow", "snip", "grad_norm", "naswot"];
 const at = (row) => (ORDER.includes(row) ? ORDER.indexOf(row) : ORDER.length);
 const rows = readFileSync(results, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l)).sort((a, b) => at(a.row) - at(b.row) || a.row.localeCompare(b.row));
 const f = (x) => (x >= 0 ? " " : "") + x.toFixed(2);

@@ -214,7 +214,10 @@ function formatRank(file: string, truth: string, r: RankReport): string {
     `  Kendall tau     ${ci(r.kendall_tau)}`,
     `  Spearman rho    ${ci(r.spearman)}`,
     `  top-10% precision ${f(r.top10_precision)}; the indicator's best is at the ${r.best_percentile.toFixed(1)}th percentile of the truth`,
-    r.seed_tau ? `  the truth's own seed-to-seed tau (seeds ${r.seed_tau.seeds.join(" and ")}, ${r.seed_tau.n} architectures): ${f(r.seed_tau.value)} (the ceiling)` : "  the truth has one seed: no seed-to-seed ceiling",
+    r.seed_tau
+      ? `  the truth's own seed-to-seed tau (seeds ${r.seed_tau.seeds.join(" and ")}, ${r.seed_tau.n} architectures): ${f(r.seed_tau.value)} (the ceiling); ` +
+        `one run's noise ${(100 * r.seed_tau.noise_sd).toFixed(2)} points, spread between architectures ${(100 * r.seed_tau.spread_sd).toFixed(2)} points: signal-to-noise ${r.seed_tau.snr === null ? "unbounded" : r.seed_tau.snr.toFixed(2)} (tau 0.7 needs about 2.9)`
+      : "  the truth has one seed: no seed-to-seed ceiling",
     r.rank_stability.length
       ? `  rank stability (BN indicator; tau of each epoch's ranking against the last / against the truth): ${r.rank_stability.map((e, i) => `epoch ${e.epoch} ${f(e.tau)} / ${f(r.truth_tau_by_epoch[i]!.tau)}`).join(", ")}`
       : "  rank stability: the supernet has no per-epoch history (not trained by bnnas)",

@@ -78,8 +78,12 @@ export interface RankReport {
   top10_precision: number;
   /** Truth percentile (0..100) of the architecture the indicator ranks first. */
   best_percentile: number;
-  /** Kendall tau between the truth's two first seeds over the architectures that have both (null with one seed): the ceiling. */
-  seed_tau: { seeds: [number, number]; n: number; value: number } | null;
+  /**
+   * Kendall tau between the truth's two first seeds over the architectures that have both (null with
+   * one seed): the ceiling. With it, what limits it (seedNoise): the sd of one run's accuracy about
+   * its architecture's, the sd of the architectures' own accuracies, and their ratio.
+   */
+  seed_tau: ({ seeds: [number, number]; n: number; value: number } & SeedNoise) | null;
   /** Kendall tau of each recorded epoch's indicator ranking of the truth's architectures against the last epoch's. */
   rank_stability: { epoch: number; tau: number }[];
   /** Kendall tau of each recorded epoch's BN-indicator ranking against the truth: how trust grows with training. */
@@ -115,7 +119,10 @@ export async function rankReport(loaded: LoadedSupernet, truth: TruthTable, opti
   if (seeds.length >= 2) {
     const [s0, s1] = [seeds[0]!, seeds[1]!];
     const both = truth.accs.filter((m) => m.has(s0) && m.has(s1));
-    if (both.length >= 2) seedTau = { seeds: [s0, s1], n: both.length, value: kendallTau(both.map((m) => m.get(s0)!), both.map((m) => m.get(s1)!)) };
+    if (both.length >= 2) {
+      const [a, b] = [both.map((m) => m.get(s0)!), both.map((m) => m.get(s1)!)];
+      seedTau = { seeds: [s0, s1], n: both.length, value: kendallTau(a, b), ...seedNoise(a, b) };
+    }
   }
 
   const byEpoch = epochRankings(loaded, truth.archs);
@@ -131,6 +138,27 @@ export async function rankReport(loaded: LoadedSupernet, truth: TruthTable, opti
     truth_tau_by_epoch: byEpoch.map((e) => ({ epoch: e.epoch, tau: kendallTau(e.scores, acc) })),
     by_layer: layerEffects(loaded.structure, truth.archs, acc, predicted),
   };
+}
+
+export interface SeedNoise {
+  /** sd of one run about its architecture's accuracy: the sd of the two seeds' difference over sqrt 2. */
+  noise_sd: number;
+  /** sd of the architectures' accuracies with the noise taken out: sqrt(var(seed means) - noise^2 / 2), 0 when the noise explains it all. */
+  spread_sd: number;
+  /** spread_sd / noise_sd (null when the seeds agree exactly). Two runs then agree at tau = (2/pi) asin(r), r = snr^2 / (1 + snr^2): tau 0.7 needs about 2.9. */
+  snr: number | null;
+}
+
+/** How much of two seeds' accuracies over the same architectures is the architecture and how much the seed. */
+export function seedNoise(a: readonly number[], b: readonly number[]): SeedNoise {
+  const n = a.length;
+  const variance = (xs: number[]) => {
+    const m = xs.reduce((s, v) => s + v, 0) / xs.length;
+    return xs.reduce((s, v) => s + (v - m) ** 2, 0) / (xs.length - 1);
+  };
+  const noise = Math.sqrt(variance(a.map((v, i) => v - b[i]!)) / 2);
+  const spread = Math.sqrt(Math.max(0, variance(Array.from({ length: n }, (_, i) => (a[i]! + b[i]!) / 2)) - noise ** 2 / 2));
+  return { noise_sd: noise, spread_sd: spread, snr: noise === 0 ? null : spread / noise };
 }
 
 /** Each recorded epoch's BN-indicator scores of `archs` (the training record's per-epoch history). */

@@ -11,6 +11,7 @@ import { scoreSupernet } from "../../src/pipeline/search.js";
 import { sampleArchs } from "../../src/pipeline/truth.js";
 import { Random } from "../../src/util/random.js";
 import { averageRanks, kendallTau } from "../../src/score/rank-stats.js";
+import { seedNoise } from "../../src/pipeline/rank.js";
 
 const dir = mkdtempSync(join(tmpdir(), "bnnas-rank-"));
 const supernet = join(dir, "scored.onnx");
@@ -46,7 +47,8 @@ describe("bnnas bench rank", () => {
     expect(j.kendall_tau.value).toBeCloseTo(1, 12);
     expect(j.spearman.value).toBeCloseTo(1, 12);
     expect(j.kendall_tau.ci95).toEqual([1, 1]);
-    expect(j.seed_tau).toEqual({ seeds: [0, 1], n: 30, value: 1 });
+    expect(j.seed_tau).toMatchObject({ seeds: [0, 1], n: 30, value: 1, snr: null }); // seed 1 = seed 0 + 1e-3: no noise
+    expect(j.seed_tau.noise_sd).toBeLessThan(1e-9);
     expect(j.rank_stability).toEqual([]); // never trained
     // by layer: the indicator is the truth (up to a constant), so every layer's effects agree
     expect(j.by_layer).toHaveLength(6);
@@ -129,10 +131,26 @@ describe("bench rank with architecture-level indicators", () => {
   });
 
   it("refuses unknown and malformed indicator names before reading files", async () => {
-    for (const [name, msg] of [["synflo", /--indicator must be one of bn, macs, params, synflow, snip, grad_norm, naswot, or ensemble:A,B/], ["ensemble:bn", /two or more/], ["ensemble:bn,bn", /twice/], ["ensemble:bn,ensemble:macs,params", /do not nest/]] as const) {
+    for (const [name, msg] of [["synflo", /--indicator must be one of bn, macs, params, synflow, snip, grad_norm, naswot, oneshot, or ensemble:A,B/], ["ensemble:bn", /two or more/], ["ensemble:bn,bn", /twice/], ["ensemble:bn,ensemble:macs,params", /do not nest/]] as const) {
       const r = await runCli(["bench", "rank", "missing.onnx", "--truth", "missing.jsonl", "--indicator", name]);
       expect(r.code).not.toBe(0);
       expect(r.err).toMatch(msg);
     }
+  });
+});
+
+describe("seedNoise", () => {
+  it("splits two seeds' accuracies into one run's noise and the architectures' spread", () => {
+    // accuracies s +- e: the seeds differ by 2e, their mean is s
+    const s = [0.80, 0.81, 0.82, 0.83, 0.84];
+    const e = [0.004, -0.004, 0.004, -0.004, 0.004];
+    const got = seedNoise(s.map((v, i) => v + e[i]!), s.map((v, i) => v - e[i]!));
+    const sampleVar = (xs: number[]) => { const m = xs.reduce((a, b) => a + b) / xs.length; return xs.reduce((a, v) => a + (v - m) ** 2, 0) / (xs.length - 1); };
+    const noise = Math.sqrt(sampleVar(e.map((v) => 2 * v)) / 2);
+    expect(got.noise_sd).toBeCloseTo(noise, 12);
+    expect(got.spread_sd).toBeCloseTo(Math.sqrt(sampleVar(s) - noise ** 2 / 2), 12);
+    expect(got.snr).toBeCloseTo(got.spread_sd / got.noise_sd, 12);
+    // pure noise: the spread is 0, not the square root of a negative number
+    expect(seedNoise([0.8, 0.9, 0.8, 0.9], [0.9, 0.8, 0.9, 0.8]).spread_sd).toBe(0);
   });
 });
