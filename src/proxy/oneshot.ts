@@ -10,7 +10,7 @@
  * split, with a note, since selecting on the test split biases any accuracy later reported on it.
  */
 import type { LoadedSupernet } from "../supernet/load.js";
-import { extractSubnet } from "../extract/subnet.js";
+import { pathIndicator } from "./path-indicator.js";
 import { inputImageShape, loadData } from "../data/load.js";
 import { splitValidation, type Dataset } from "../data/dataset.js";
 import { evaluate, recalibrateBatchNorm } from "../runtime/eval.js";
@@ -35,42 +35,27 @@ function recordedHoldout(loaded: LoadedSupernet): { holdout: number; seed: numbe
 }
 
 export function oneshotIndicator(loaded: LoadedSupernet, options: ProxyOptions = {}): ArchIndicator {
-  let sets: { recalibrate: Dataset; heldOut: Dataset } | undefined;
-  const cache = new Map<string, number>();
-  let evaluated = 0;
   const norm = options.norm ?? loaded.manifest?.input.normalize ?? FASHION_MNIST_NORMALIZATION;
-  return {
-    name: ONESHOT.name,
-    description: ONESHOT.description,
-    async scoreArchs(archs) {
-      if (!sets) {
-        const want = inputImageShape(loaded.structure.input.shape);
-        const request = { ...options.dataOptions, ...(want ? { want } : {}) };
-        const train = await loadData(options.data, "train", request);
-        const holdout = recordedHoldout(loaded);
-        if (holdout) {
-          const split = splitValidation(train, holdout.holdout, holdout.seed);
-          sets = { recalibrate: split.train, heldOut: split.val };
-        } else {
-          options.dataOptions?.onNote?.(`${loaded.file} records no validation split (train it with --holdout N): oneshot scores on the test split's first ${options.oneshotImages ?? ONESHOT_DEFAULTS.images} images`);
-          sets = { recalibrate: train, heldOut: await loadData(options.data, "test", request) };
-        }
+  const engine = { device: options.device, threads: options.threads };
+  const images = options.oneshotImages ?? ONESHOT_DEFAULTS.images;
+  return pathIndicator(
+    loaded,
+    { ...ONESHOT, onEvaluated: options.onEvaluated },
+    async (): Promise<{ recalibrate: Dataset; heldOut: Dataset }> => {
+      const want = inputImageShape(loaded.structure.input.shape);
+      const request = { ...options.dataOptions, ...(want ? { want } : {}) };
+      const train = await loadData(options.data, "train", request);
+      const holdout = recordedHoldout(loaded);
+      if (holdout) {
+        const split = splitValidation(train, holdout.holdout, holdout.seed);
+        return { recalibrate: split.train, heldOut: split.val };
       }
-      const out: number[] = [];
-      for (const arch of archs) {
-        const key = arch.join(",");
-        let score = cache.get(key);
-        if (score === undefined) {
-          const { model } = extractSubnet(loaded.model, loaded.structure, arch, { file: loaded.file });
-          const engine = { device: options.device, threads: options.threads };
-          const recalibrated = await recalibrateBatchNorm(model, sets.recalibrate, norm, { batches: ONESHOT_DEFAULTS.recalibrateBatches, batch: ONESHOT_DEFAULTS.recalibrateBatch, seed: options.seed ?? 0, ...engine }, loaded.file);
-          score = (await evaluate(recalibrated.model, sets.heldOut, norm, { limit: options.oneshotImages ?? ONESHOT_DEFAULTS.images, ...engine }, loaded.file)).accuracy;
-          cache.set(key, score);
-          options.onEvaluated?.(++evaluated);
-        }
-        out.push(score);
-      }
-      return out;
+      options.dataOptions?.onNote?.(`${loaded.file} records no validation split (train it with --holdout N): oneshot scores on the test split's first ${images} images`);
+      return { recalibrate: train, heldOut: await loadData(options.data, "test", request) };
     },
-  };
+    async (subnet, sets) => {
+      const recalibrated = await recalibrateBatchNorm(subnet, sets.recalibrate, norm, { batches: ONESHOT_DEFAULTS.recalibrateBatches, batch: ONESHOT_DEFAULTS.recalibrateBatch, seed: options.seed ?? 0, ...engine }, loaded.file);
+      return (await evaluate(recalibrated.model, sets.heldOut, norm, { limit: images, ...engine }, loaded.file)).accuracy;
+    },
+  );
 }

@@ -15,7 +15,7 @@ import { ArchScorer } from "../score/arch-scorer.js";
 import type { LoadedSupernet } from "../supernet/load.js";
 import type { Normalization } from "../structure/normalization.js";
 import type { Device } from "../runtime/ort.js";
-import { extractSubnet } from "../extract/subnet.js";
+import { pathIndicator } from "./path-indicator.js";
 import { inputImageShape, loadData, type LoadRequest } from "../data/load.js";
 import { FASHION_MNIST_NORMALIZATION } from "../data/batches.js";
 import type { Batch } from "../data/batches.js";
@@ -94,31 +94,16 @@ export function resolveIndicator(name: string, loaded: LoadedSupernet, options: 
   }
   if (name === ONESHOT.name) return oneshotIndicator(loaded, options);
   const proxy = PROXIES.find((p) => p.name === name)!;
-  let batch: Batch | undefined;
-  let evaluated = 0;
-  const cache = new Map<string, number>();
-  return {
-    name,
-    description: proxy.description,
-    async scoreArchs(archs) {
-      // The minibatch is drawn once, when first needed (synflow needs none, only the input shape).
+  return pathIndicator(
+    loaded,
+    { name, description: proxy.description, onEvaluated: options.onEvaluated },
+    // The minibatch is drawn once, when first needed (synflow needs none, only the input shape).
+    async (): Promise<Batch> => {
       const want = inputImageShape(loaded.structure.input.shape);
-      batch ??= probeBatch(await loadData(options.data, "train", { ...options.dataOptions, ...(want ? { want } : {}) }), options.norm ?? loaded.manifest?.input.normalize ?? FASHION_MNIST_NORMALIZATION, options.batch ?? 64, options.seed ?? 0);
-      const out: number[] = [];
-      for (const arch of archs) {
-        const key = arch.join(",");
-        let score = cache.get(key);
-        if (score === undefined) {
-          const { model } = extractSubnet(loaded.model, loaded.structure, arch, { file: loaded.file });
-          score = await proxyScore(proxy.name, model, { batch, classes: classCount(loaded), device: options.device, threads: options.threads });
-          cache.set(key, score);
-          options.onEvaluated?.(++evaluated);
-        }
-        out.push(score);
-      }
-      return out;
+      return probeBatch(await loadData(options.data, "train", { ...options.dataOptions, ...(want ? { want } : {}) }), options.norm ?? loaded.manifest?.input.normalize ?? FASHION_MNIST_NORMALIZATION, options.batch ?? 64, options.seed ?? 0);
     },
-  };
+    (model, batch) => proxyScore(proxy.name, model, { batch, classes: classCount(loaded), device: options.device, threads: options.threads }),
+  );
 }
 
 /** Classes of the supernet's output (its logits' last dimension). */
