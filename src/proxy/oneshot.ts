@@ -16,7 +16,7 @@ import { splitValidation, type Dataset } from "../data/dataset.js";
 import { evaluate, recalibrateBatchNorm } from "../runtime/eval.js";
 import { FASHION_MNIST_NORMALIZATION } from "../data/batches.js";
 import type { ArchIndicator } from "./arch-indicator.js";
-import type { ProxyOptions } from "./registry.js";
+import type { ProxyOptions } from "./proxy-options.js";
 
 export const ONESHOT = {
   name: "oneshot",

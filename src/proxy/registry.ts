@@ -13,16 +13,15 @@ import { OptionError } from "../errors.js";
 import { INDICATORS, getIndicator } from "../score/registry.js";
 import { ArchScorer } from "../score/arch-scorer.js";
 import type { LoadedSupernet } from "../supernet/load.js";
-import type { Normalization } from "../structure/normalization.js";
-import type { Device } from "../runtime/ort.js";
 import { pathIndicator } from "./path-indicator.js";
-import { inputImageShape, loadData, type LoadRequest } from "../data/load.js";
+import { inputImageShape, loadData } from "../data/load.js";
 import { FASHION_MNIST_NORMALIZATION } from "../data/batches.js";
 import type { Batch } from "../data/batches.js";
 import { probeBatch } from "./probe-batch.js";
 import { proxyScore, type ProxyName } from "./zero-cost.js";
 import { ensembleIndicator } from "./ensemble.js";
 import type { ArchIndicator } from "./arch-indicator.js";
+import type { ProxyOptions } from "./proxy-options.js";
 import { ONESHOT, oneshotIndicator } from "./oneshot.js";
 
 export type { ArchIndicator } from "./arch-indicator.js";
@@ -41,22 +40,7 @@ export function indicatorHelp(): string {
   return `${[...INDICATORS.map((i) => i.name), ...PROXIES.map((p) => p.name), ONESHOT.name].join(", ")}, or ${ENSEMBLE_PREFIX}A,B (rank average)`;
 }
 
-export interface ProxyOptions {
-  /** Training data for the minibatch proxies (default: as train's --data), any format loadData reads. */
-  data?: string;
-  dataOptions?: Omit<LoadRequest, "want">;
-  norm?: Normalization;
-  /** Minibatch size (default 64). */
-  batch?: number;
-  /** Seed of the minibatch draw (default 0). */
-  seed?: number;
-  device?: Device;
-  threads?: number;
-  /** Held-out images oneshot evaluates each path on (default 2000). */
-  oneshotImages?: number;
-  /** Called after each path evaluation. */
-  onEvaluated?: (count: number) => void;
-}
+export type { ProxyOptions } from "./proxy-options.js";
 
 /** Refuses a malformed or unknown name before any file is read. */
 export function checkIndicatorName(name: string): void {
