@@ -14,6 +14,7 @@ import { bestPercentile, bootstrap, kendallTau, spearmanRho, topPrecision, type 
 import { resolveIndicator, type ProxyOptions } from "../proxy/registry.js";
 import { streamFor } from "../util/random.js";
 import { layerEffects, type LayerEffects } from "../score/layer-effects.js";
+import { mean, sampleVariance } from "../util/stats.js";
 
 /** The architectures of a truth table with their accuracy per seed (a line without a seed is seed 0). */
 export interface TruthTable {
@@ -110,7 +111,7 @@ export async function rankReport(loaded: LoadedSupernet, truth: TruthTable, opti
   const indicator = resolveIndicator(options.indicator ?? "bn", loaded, options.proxy);
   // An ensemble ranks against the truth's own architectures: its score is then their rank average.
   const predicted = await indicator.scoreArchs(truth.archs, truth.archs);
-  const acc = truth.accs.map((m) => [...m.values()].reduce((s, v) => s + v, 0) / m.size);
+  const acc = truth.accs.map((m) => mean([...m.values()]));
   const rounds = options.rounds ?? 1000;
   const seed = options.seed ?? 0;
 
@@ -151,13 +152,8 @@ export interface SeedNoise {
 
 /** How much of two seeds' accuracies over the same architectures is the architecture and how much the seed. */
 export function seedNoise(a: readonly number[], b: readonly number[]): SeedNoise {
-  const n = a.length;
-  const variance = (xs: number[]) => {
-    const m = xs.reduce((s, v) => s + v, 0) / xs.length;
-    return xs.reduce((s, v) => s + (v - m) ** 2, 0) / (xs.length - 1);
-  };
-  const noise = Math.sqrt(variance(a.map((v, i) => v - b[i]!)) / 2);
-  const spread = Math.sqrt(Math.max(0, variance(Array.from({ length: n }, (_, i) => (a[i]! + b[i]!) / 2)) - noise ** 2 / 2));
+  const noise = Math.sqrt(sampleVariance(a.map((v, i) => v - b[i]!)) / 2);
+  const spread = Math.sqrt(Math.max(0, sampleVariance(a.map((v, i) => (v + b[i]!) / 2)) - noise ** 2 / 2));
   return { noise_sd: noise, spread_sd: spread, snr: noise === 0 ? null : spread / noise };
 }
 

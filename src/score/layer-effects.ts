@@ -8,6 +8,7 @@
  */
 import type { SupernetStructure } from "../structure/structure.js";
 import { kendallTau } from "./rank-stats.js";
+import { mean, sampleVariance } from "../util/stats.js";
 
 export interface CandidateEffect {
   position: number;
@@ -31,12 +32,10 @@ export interface LayerEffects {
   tau: number;
 }
 
-const mean = (xs: readonly number[]): number => xs.reduce((s, v) => s + v, 0) / xs.length;
-
 export function layerEffects(structure: SupernetStructure, archs: readonly (readonly number[])[], truth: readonly number[], predicted: readonly number[]): LayerEffects[] {
   const truthMean = mean(truth);
   const predictedMean = mean(predicted);
-  const sd = Math.sqrt(truth.reduce((s, v) => s + (v - truthMean) ** 2, 0) / Math.max(1, truth.length - 1));
+  const sd = Math.sqrt(sampleVariance(truth));
   return structure.layers.map((layer, l) => {
     const candidates: CandidateEffect[] = [];
     for (const c of layer.candidates) {

@@ -5,3 +5,14 @@ export function median(xs: readonly number[]): number {
   const m = s.length >> 1;
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
+
+/** The arithmetic mean of `xs`; NaN when empty. */
+export function mean(xs: readonly number[]): number {
+  return xs.reduce((s, v) => s + v, 0) / xs.length;
+}
+
+/** The sample variance of `xs` (divided by n - 1); NaN with fewer than two values. */
+export function sampleVariance(xs: readonly number[]): number {
+  const m = mean(xs);
+  return xs.reduce((s, v) => s + (v - m) ** 2, 0) / (xs.length - 1);
+}
