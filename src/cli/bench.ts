@@ -7,7 +7,7 @@
 import type { Command } from "commander";
 import type { ConsoleIO } from "../util/io.js";
 import { UsageError } from "../errors.js";
-import { addDataOptions, countOption, dataOptions, deviceOption, floatOption, intOption, threadsOption, type DataFlags } from "./options.js";
+import { addDataOptions, addProxyOptions, countOption, dataOptions, deviceOption, floatOption, intOption, proxyOptions, threadsOption, type DataFlags, type ProxyFlags } from "./options.js";
 import { loadSpace } from "../space/builtins.js";
 import { spaceStructure } from "../supernet/export.js";
 import { readArchsFile } from "../pipeline/archs-file.js";
@@ -98,32 +98,25 @@ export function register(program: Command, io: ConsoleIO): void {
       if (opts.json) io.stdout(`${JSON.stringify(summary)}\n`);
       else io.stdout(`${opts.output}: ${summary.written} runs written, ${summary.skipped} already there (${archs.length} architectures x ${opts.seeds.length} seeds)\n`);
     });
-  bench
+  addProxyOptions(bench
     .command("rank")
     .description("how well an indicator ranks architectures: Kendall tau and Spearman rho against a truth table (with bootstrap 95% intervals), top-10% precision, the truth percentile of the indicator's best, the truth's own seed-to-seed tau, and rank stability over the training epochs")
     .argument("<supernet>", "a trained supernet ONNX file")
     .requiredOption("--truth <file>", "JSONL of {\"arch\": [...], \"acc\": x[, \"seed\": s]} (bench truth's output); the seeds of an architecture are averaged")
-    .option("--indicator <name>", `indicator: ${indicatorHelp()}`, "bn")
-    .option("--data <dir>", "training images for the minibatch proxies (snip, grad_norm, naswot) and oneshot; default as train's")
-    .option("--proxy-batch <n>", "minibatch size of the proxies", intOption("--proxy-batch", 2, 4096), 64)
-    .option("--oneshot-images <n>", "held-out images oneshot evaluates each path on", intOption("--oneshot-images", 1), 2000)
+    .option("--indicator <name>", `indicator: ${indicatorHelp()}`, "bn"))
     .addOption(deviceOption())
     .addOption(threadsOption("--threads <n>"))
     .option("--bootstrap <n>", "bootstrap resamples of the intervals", intOption("--bootstrap", 10, 1_000_000), 1000)
     .option("--seed <s>", "seed of the bootstrap", intOption("--seed", 0, 0xffffffff), 0)
     .option("--json", "print the report as JSON on stdout")
-    .action(async (file: string, opts: { truth: string; indicator: string; data?: string; proxyBatch: number; oneshotImages: number; device: Device; threads?: number; bootstrap: number; seed: number; json?: boolean }) => {
+    .action(async (file: string, opts: ProxyFlags & { truth: string; indicator: string; bootstrap: number; seed: number; json?: boolean }) => {
       checkIndicatorName(opts.indicator); // an unknown name is refused before any file is read
       const loaded = loadSupernet(file);
       const truth = readTruthTable(opts.truth, loaded.structure);
       const progress = new LazyProgress(io, `${opts.indicator} paths`, opts.json);
       const report = await rankReport(loaded, truth, {
         indicator: opts.indicator, rounds: opts.bootstrap, seed: opts.seed,
-        proxy: {
-          data: opts.data, batch: opts.proxyBatch, oneshotImages: opts.oneshotImages, device: opts.device, threads: opts.threads,
-          dataOptions: { onNote: (text) => io.stderr(`${text}\n`) },
-          onEvaluated: (n) => progress.update(n, Math.max(n, truth.archs.length)),
-        },
+        proxy: proxyOptions(opts, io, (n) => progress.update(n, Math.max(n, truth.archs.length))),
       });
       progress.finish();
       io.stdout(opts.json ? `${JSON.stringify(report)}\n` : formatRank(file, opts.truth, report));

@@ -7,6 +7,7 @@ import type { ConsoleIO } from "../util/io.js";
 import { LazyProgress } from "../util/progress.js";
 import { UsageError } from "../errors.js";
 import type { Device } from "../runtime/ort.js";
+import type { ProxyOptions } from "../proxy/proxy-options.js";
 
 export function intOption(name: string, min = -Infinity, max = Infinity) {
   return (value: string): number => {
@@ -106,5 +107,31 @@ export function dataOptions(opts: DataFlags & { quiet?: boolean }, io: ConsoleIO
     },
     onProgress: (done, total) => decoding.update(done, total),
     finish: () => decoding.finish(),
+  };
+}
+
+/** What addProxyOptions declares (with --device and --threads, which each command adds itself). */
+export interface ProxyFlags {
+  data?: string;
+  proxyBatch: number;
+  oneshotImages: number;
+  device: Device;
+  threads?: number;
+}
+
+/** The data and sizes of the indicators that run paths (the zero-cost proxies, oneshot): score-onnx and bench rank. */
+export function addProxyOptions(cmd: Command): Command {
+  return cmd
+    .option("--data <dir>", "training images for the minibatch proxies (snip, grad_norm, naswot) and oneshot; default as train's")
+    .option("--proxy-batch <n>", "minibatch size of the proxies", intOption("--proxy-batch", 2, 4096), 64)
+    .option("--oneshot-images <n>", "held-out images oneshot evaluates each path on", intOption("--oneshot-images", 1), 2000);
+}
+
+/** addProxyOptions' flags as the indicator registry takes them; data notes go to stderr. */
+export function proxyOptions(opts: ProxyFlags, io: ConsoleIO, onEvaluated: (count: number) => void): ProxyOptions {
+  return {
+    data: opts.data, batch: opts.proxyBatch, oneshotImages: opts.oneshotImages, device: opts.device, threads: opts.threads,
+    dataOptions: { onNote: (text) => io.stderr(`${text}\n`) },
+    onEvaluated,
   };
 }

@@ -5,7 +5,7 @@
  */
 import type { Command } from "commander";
 import type { ConsoleIO } from "../util/io.js";
-import { choiceOption, countOption, floatOption, intOption } from "./options.js";
+import { addProxyOptions, choiceOption, countOption, floatOption, intOption, proxyOptions, type ProxyFlags } from "./options.js";
 import { UsageError } from "../errors.js";
 import { loadSupernet, type LoadedSupernet } from "../supernet/load.js";
 import { checkIndicatorName, indicatorHelp, isDecomposable, resolveIndicator, type ArchIndicator } from "../proxy/registry.js";
@@ -14,12 +14,11 @@ import type { Constraints } from "../search/problem.js";
 import { STRATEGY_NAMES } from "../search/strategy.js";
 import { costRow, scoreSupernet, searchSupernet, searchSupernetScored, type ArchRow, type SearchOutcome } from "../pipeline/search.js";
 import { deviceOption, threadsOption } from "./options.js";
-import type { Device } from "../runtime/ort.js";
 import { LazyProgress } from "../util/progress.js";
 import { readArchsFile } from "../pipeline/archs-file.js";
 import { predictLatency, readLatencyTable, type LatencyTable } from "../latency/table.js";
 
-interface Options {
+interface Options extends ProxyFlags {
   arch?: string;
   archs?: string;
   search?: string;
@@ -34,11 +33,6 @@ interface Options {
   fullSpace?: boolean;
   seed: number;
   indicator: string;
-  data?: string;
-  proxyBatch: number;
-  oneshotImages: number;
-  device: Device;
-  threads?: number;
   pattern?: string;
   json?: boolean;
 }
@@ -74,7 +68,7 @@ function archTable(title: string, rows: ArchRow[], ranked: boolean): string {
 }
 
 export function register(program: Command, io: ConsoleIO): void {
-  program
+  addProxyOptions(program
     .command("score-onnx")
     .description("score candidates and architectures with the BN indicator read from a supernet's gammas; search the best under limits")
     .argument("<file>", "a trained supernet ONNX file (bnnas or PyTorch convention)")
@@ -92,9 +86,7 @@ export function register(program: Command, io: ConsoleIO): void {
     .option("--full-space", "search the full space even where the space fixes the depth (bnnas-mbv2)")
     .option("--seed <n>", "seed for evolution/random search", intOption("--seed", 0, 2 ** 32 - 1), 0)
     .option("--indicator <name>", `indicator: ${indicatorHelp()}; the proxies and ensembles score whole architectures (one path run each: evolution or random search)`, "bn")
-    .option("--data <dir>", "training images for the minibatch proxies (snip, grad_norm, naswot) and oneshot; default as train's")
-    .option("--proxy-batch <n>", "minibatch size of the proxies", intOption("--proxy-batch", 2, 4096), 64)
-    .option("--oneshot-images <n>", "held-out images oneshot evaluates each path on", intOption("--oneshot-images", 1), 2000)
+    )
     .addOption(deviceOption())
     .addOption(threadsOption("--threads <n>"))
     .option("--pattern <regex>", "assign BatchNorms to candidates from initializer names, with groups (?<layer>..) and (?<cand>..)")
@@ -167,11 +159,7 @@ async function scoreWhole(io: ConsoleIO, file: string, loaded: LoadedSupernet, o
   if (opts.latencyTable !== undefined) throw new UsageError(`--latency-table works with the indicators that sum over layers for now; drop it or use --indicator bn`);
   const progress = new LazyProgress(io, `${opts.indicator} paths`, opts.json);
   let done = 0;
-  const indicator: ArchIndicator = resolveIndicator(opts.indicator, loaded, {
-    data: opts.data, batch: opts.proxyBatch, oneshotImages: opts.oneshotImages, device: opts.device, threads: opts.threads,
-    dataOptions: { onNote: (text) => io.stderr(`${text}\n`) },
-    onEvaluated: () => progress.update(++done, Math.max(done, 1)),
-  });
+  const indicator: ArchIndicator = resolveIndicator(opts.indicator, loaded, proxyOptions(opts, io, () => progress.update(++done, Math.max(done, 1))));
   let archs: ArchRow[] | undefined;
   const given = opts.arch !== undefined ? [parseArch(opts.arch, loaded.structure)] : opts.archs !== undefined ? readArchsFile(opts.archs, loaded.structure) : undefined;
   if (given) {

@@ -18,6 +18,7 @@ import { latencyBlocks } from "./blocks.js";
 import { DEFAULT_IDLE_MS, DEFAULT_WARM_MS, timeModels, timingStats, withTinyOutput, ZERO_STATS, type Timed, type TimingSettings } from "./measure.js";
 import { candidateKey, candidateLatency, fixedLatency, LATENCY_TABLE_FORMAT, predictLatency, structureFingerprint, type BlockEntry, type LatencyStatistic, type LatencyTable, type TableFit } from "./table.js";
 import { fitLatencies } from "./fit.js";
+import { median } from "../util/stats.js";
 
 export interface LatencyOptions extends TimingSettings {
   device: Device;
@@ -163,7 +164,7 @@ export async function buildLatencyTable(loaded: LoadedSupernet, options: BuildOp
   // Each calibration subnet measured over its uncorrected sum (the factor is 1 still); the factor is their median.
   const measured = wholeSamples.map((x) => timingStats(x)[table.statistic]);
   const ratios = calibration.map((a, i) => measured[i]! / predictLatency(table, structure, a));
-  const factor = ratios.length === 0 ? 1 : timingStats(ratios).median;
+  const factor = ratios.length === 0 ? 1 : median(ratios);
   table.correction = { factor, archs: calibration, ratios };
   if (calibration.length >= MIN_FIT_SUBNETS) table.correction.fit = fitTable(table, structure, calibration, measured);
   return table;
